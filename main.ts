@@ -1,10 +1,16 @@
 // Synthesizes one stack per environment into cdktf.out/ (npm run synth, or npx cdktf synth).
 import { App } from "cdktf";
+import { serviceSourceHash } from "./constructs/service/service-source-hash";
 import { ENVIRONMENTS } from "./environments";
 import { PlatformStack } from "./stacks/platform-stack";
 
 const app = new App();
+const hashes = new Map<string, string>();
+const sourceHash = (service: string) => {
+  if (!hashes.has(service)) hashes.set(service, serviceSourceHash(__dirname, service));
+  return hashes.get(service)!;
+};
 for (const env of Object.values(ENVIRONMENTS)) {
-  new PlatformStack(app, { env, sourceRoot: __dirname });
+  new PlatformStack(app, { env, sourceHash });
 }
 app.synth();

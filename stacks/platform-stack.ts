@@ -12,14 +12,13 @@ import { DockerPlatform } from "../constructs/platform/docker/docker-platform";
 import type { Platform, WorkloadAddress } from "../constructs/platform/workload";
 import { PlatformPolicy } from "../constructs/policy/platform-policy";
 import { AcgsService } from "../constructs/service/acgs-service";
-import { serviceSourceHash } from "../constructs/service/service-source-hash";
 import type { Environment } from "../environments";
 import { SERVICES, type ServiceName } from "../services/catalog";
 
 export interface PlatformStackProps {
   readonly env: Environment;
-  /** Repository root, to hash each service's sources (never written into the output). */
-  readonly sourceRoot: string;
+  /** Content hash of a service's sources (serviceSourceHash over the repository); its change rebuilds the image. */
+  readonly sourceHash: (service: ServiceName) => string;
 }
 
 /** One environment on its platform: data, the nine services, and monitoring. Named acgs-<env>. */
@@ -27,7 +26,7 @@ export class PlatformStack extends TerraformStack {
   readonly platform: Platform;
   readonly services: ReadonlyMap<ServiceName, AcgsService>;
 
-  constructor(scope: Construct, { env, sourceRoot }: PlatformStackProps) {
+  constructor(scope: Construct, { env, sourceHash }: PlatformStackProps) {
     super(scope, `acgs-${env.name}`);
     this.configureBackend(env);
     new RandomProvider(this, "random");
@@ -53,7 +52,7 @@ export class PlatformStack extends TerraformStack {
           platform,
           env,
           definition,
-          sourceHash: serviceSourceHash(sourceRoot, definition.name),
+          sourceHash: sourceHash(definition.name),
           database,
           cache,
           peers,

@@ -1,7 +1,9 @@
-// Synthesizes one stack per environment into cdktf.out/ (npm run synth, or npx cdktf synth).
+// Synthesizes the stacks of every environment into cdktf.out/ (npm run synth, or npx cdktf synth):
+// acgs-<env> (the platform) and acgs-grafana-<env> (its dashboards on an external Grafana).
 import { App } from "cdktf";
 import { serviceSourceHash } from "./constructs/service/service-source-hash";
 import { ENVIRONMENTS } from "./environments";
+import { GrafanaStack } from "./stacks/grafana-stack";
 import { PlatformStack } from "./stacks/platform-stack";
 
 const app = new App();
@@ -12,5 +14,6 @@ const sourceHash = (service: string) => {
 };
 for (const env of Object.values(ENVIRONMENTS)) {
   new PlatformStack(app, { env, sourceHash });
+  new GrafanaStack(app, { env });
 }
 app.synth();

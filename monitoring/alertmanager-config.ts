@@ -4,6 +4,8 @@ import type { Environment, Receiver } from "../environments";
 import { yamlDocument } from "./yaml-document";
 
 export const DEAD_MANS_SWITCH_ALERT = "ACGS_DeadMansSwitch";
+/** Labels every alert is grouped by; inhibition compares the last two. */
+export const GROUP_BY = ["alertname", "service", "environment"] as const;
 export const ALERTMANAGER_SECRETS_DIR = "/etc/alertmanager/secrets";
 
 /** Path inside the Alertmanager container of the file holding a receiver's secret. */
@@ -36,7 +38,10 @@ function renderReceiver(receiver: Receiver): object {
         pagerduty_configs: [
           {
             routing_key_file: receiverSecretPath(receiver.secretVariable),
-            severity: "{{ .CommonLabels.severity }}",
+            // PagerDuty accepts only critical, error, warning and info (the dead-man's switch is "none").
+            severity:
+              '{{ if eq .CommonLabels.severity "critical" }}critical{{ else if eq .CommonLabels.severity "warning" }}warning{{ else }}info{{ end }}',
+            description: "{{ .CommonLabels.alertname }} ({{ .CommonLabels.environment }}): {{ .CommonAnnotations.summary }}",
             send_resolved: true,
           },
         ],
@@ -44,13 +49,23 @@ function renderReceiver(receiver: Receiver): object {
   }
 }
 
+/**
+ * How often the always-firing dead-man's switch is re-sent. A heartbeat receiver (webhook, pager)
+ * alarms when it stops arriving, so every minute; in a chat channel that would be noise, so a
+ * daily "still alive" message whose absence people notice.
+ */
+function deadMansSwitchRepeat(receiver: Receiver | undefined): string {
+  return receiver?.kind === "chat" ? "24h" : "1m";
+}
+
 export function renderAlertmanagerConfig(env: Environment): object {
   const { alerting } = env;
+  const deadMansSwitch = alerting.receivers.find((r) => r.name === alerting.deadMansSwitchReceiver);
   return {
     global: { resolve_timeout: "5m" },
     route: {
       receiver: alerting.defaultReceiver,
-      group_by: ["alertname", "service", "environment"],
+      group_by: [...GROUP_BY],
       group_wait: "30s",
       group_interval: "5m",
       repeat_interval: "4h",
@@ -59,9 +74,10 @@ export function renderAlertmanagerConfig(env: Environment): object {
         {
           receiver: alerting.deadMansSwitchReceiver,
           matchers: [`alertname="${DEAD_MANS_SWITCH_ALERT}"`],
+          group_by: ["alertname", "environment"],
           group_wait: "0s",
           group_interval: "1m",
-          repeat_interval: "1m",
+          repeat_interval: deadMansSwitchRepeat(deadMansSwitch),
         },
         ...alerting.routes.map((r) => ({
           receiver: r.receiver,
@@ -74,7 +90,7 @@ export function renderAlertmanagerConfig(env: Environment): object {
       {
         source_matchers: ['severity="critical"'],
         target_matchers: ['severity="warning"'],
-        equal: ["service", "environment"],
+        equal: GROUP_BY.slice(1),
       },
     ],
     receivers: alerting.receivers.map(renderReceiver),

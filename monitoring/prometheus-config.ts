@@ -16,7 +16,7 @@ export interface PrometheusConfigInput {
   readonly jobs: readonly ScrapeJob[];
   /** "host:port" of each Alertmanager. */
   readonly alertmanagers: readonly string[];
-  /** Rule file globs, as seen inside the Prometheus container. */
+  /** Rule file globs; relative ones are resolved against the directory of prometheus.yml. */
   readonly ruleFiles: readonly string[];
 }
 

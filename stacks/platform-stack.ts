@@ -13,6 +13,8 @@ import type { Platform, WorkloadAddress } from "../constructs/platform/workload"
 import { PlatformPolicy } from "../constructs/policy/platform-policy";
 import { AcgsService } from "../constructs/service/acgs-service";
 import type { Environment } from "../environments";
+import { dashboardFiles } from "../monitoring/dashboard-files";
+import { ruleFilesYaml } from "../monitoring/rule-files";
 import { SERVICES, type ServiceName } from "../services/catalog";
 
 export interface PlatformStackProps {
@@ -25,6 +27,11 @@ export interface PlatformStackProps {
 export class PlatformStack extends TerraformStack {
   readonly platform: Platform;
   readonly services: ReadonlyMap<ServiceName, AcgsService>;
+  /**
+   * What the stack ships to Prometheus, Alertmanager and Grafana, by path relative to a rendered
+   * directory: prometheus.yml, rules/*.yml, alertmanager.yml, dashboards/*.json.
+   */
+  readonly monitoringFiles: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, { env, sourceHash }: PlatformStackProps) {
     super(scope, `acgs-${env.name}`);
@@ -72,8 +79,20 @@ export class PlatformStack extends TerraformStack {
         ...exporters.scrapeJobs,
         { job: "alertmanager", targets: alertmanager.address.replicaTargets },
       ],
+      ruleFiles: ruleFilesYaml(env),
     });
-    const grafana = new GrafanaServer(this, "grafana", { platform, env, prometheus: prometheus.address });
+    const grafana = new GrafanaServer(this, "grafana", {
+      platform,
+      env,
+      prometheus: prometheus.address,
+      dashboards: dashboardFiles(env),
+    });
+    this.monitoringFiles = {
+      "prometheus.yml": prometheus.configYaml,
+      ...prefixed("rules/", prometheus.ruleFiles),
+      "alertmanager.yml": alertmanager.configYaml,
+      ...prefixed("dashboards/", grafana.dashboards),
+    };
 
     new TerraformOutput(this, "grafana_admin_password", { value: grafana.adminPassword, sensitive: true });
     new TerraformOutput(this, "service_urls", {
@@ -84,18 +103,30 @@ export class PlatformStack extends TerraformStack {
   }
 
   private configureBackend(env: Environment): void {
-    const backend = env.stateBackend;
-    switch (backend.kind) {
-      case "local":
-        // Relative to the stack's directory, so the synthesized JSON holds no machine-specific path.
-        new LocalBackend(this, { path: backend.path });
-        return;
-      case "s3":
-        // Partial configuration: bucket, region and credentials come from `terraform init -backend-config`
-        // (TF_CLI_ARGS_init), so moving the state needs no code change.
-        new S3Backend(this, { key: backend.key, bucket: "", encrypt: true });
-        this.addOverride("terraform.backend.s3.bucket", undefined);
-        return;
-    }
+    configureStateBackend(this, env.stateBackend);
+  }
+}
+
+function prefixed(prefix: string, files: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(files).map(([name, content]) => [`${prefix}${name}`, content]));
+}
+
+/**
+ * The environment's state backend for `stack`. Another stack of the same environment passes a
+ * `part` ("grafana"), which keeps its state beside the platform's: terraform.<part>.tfstate.
+ */
+export function configureStateBackend(stack: TerraformStack, backend: Environment["stateBackend"], part?: string): void {
+  const file = (path: string) => (part ? path.replace(/(\.tfstate)?$/, `.${part}.tfstate`) : path);
+  switch (backend.kind) {
+    case "local":
+      // Relative to the stack's directory, so the synthesized JSON holds no machine-specific path.
+      new LocalBackend(stack, { path: file(backend.path) });
+      return;
+    case "s3":
+      // Partial configuration: bucket, region and credentials come from `terraform init -backend-config`
+      // (TF_CLI_ARGS_init), so moving the state needs no code change.
+      new S3Backend(stack, { key: file(backend.key), bucket: "", encrypt: true });
+      stack.addOverride("terraform.backend.s3.bucket", undefined);
+      return;
   }
 }

@@ -117,6 +117,20 @@ describe.each(Object.values(ENVIRONMENTS))("PlatformStack acgs-$name", (env) => 
     expect(prometheus.global.external_labels).toEqual({ environment: env.name, constitutional_hash: CONSTITUTIONAL_HASH });
   });
 
+  it("uploads the rule files beside prometheus.yml and the five dashboards into Grafana's provisioning", () => {
+    const prometheus = containers[`acgs-prometheus-${env.name}`].upload.map((u: any) => u.file);
+    expect(prometheus).toEqual(
+      expect.arrayContaining(["acgs-alerts.yml", "acgs-recording.yml", "acgs-slo.yml"].map((f) => `/etc/prometheus/rules/${f}`)),
+    );
+    const config = parse(containers[`acgs-prometheus-${env.name}`].upload.find((u: any) => u.file.endsWith("prometheus.yml")).content);
+    // Relative to prometheus.yml, so the same file also works in a rendered directory.
+    expect(config.rule_files).toEqual(["rules/*.yml"]);
+    const grafana = containers[`acgs-grafana-${env.name}`].upload.map((u: any) => u.file).filter((f: string) => f.startsWith("/etc/grafana/dashboards/"));
+    expect(grafana.sort()).toEqual(
+      ["acgs-compliance", "acgs-infrastructure", "acgs-overview", "acgs-performance", "acgs-slo"].map((d) => `/etc/grafana/dashboards/${d}.json`),
+    );
+  });
+
   it("routes Alertmanager to the environment's receivers, reading secrets from sensitive variables", () => {
     const am = containers[`acgs-alertmanager-${env.name}`];
     const alertmanager = parse(am.upload.find((u: any) => u.file === "/etc/alertmanager/alertmanager.yml").content);

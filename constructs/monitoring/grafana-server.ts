@@ -22,12 +22,15 @@ export class GrafanaServer extends Construct {
   static readonly PORT = 3000;
   readonly address: WorkloadAddress;
   readonly adminPassword: string;
+  /** The dashboards as uploaded, by file name. */
+  readonly dashboards: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: GrafanaServerProps) {
     super(scope, id);
     const { platform, env, prometheus } = props;
     this.adminPassword = new Password(this, "admin-password", { length: 32, special: false }).result;
     const dashboards = Object.entries(props.dashboards ?? {}).sort(([a], [b]) => a.localeCompare(b));
+    this.dashboards = Object.fromEntries(dashboards);
     this.address = platform.deploy({
       component: "grafana",
       image: { kind: "registry", ref: IMAGES.grafana },

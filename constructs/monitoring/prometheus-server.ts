@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import type { Environment } from "../../environments";
 import { IMAGES } from "../../environments/images";
 import { prometheusYaml, type ScrapeJob } from "../../monitoring/prometheus-config";
+import { RULE_FILES_GLOB } from "../../monitoring/rule-files";
 import type { Platform, WorkloadAddress } from "../platform/workload";
 
 export interface PrometheusServerProps {
@@ -19,17 +20,21 @@ export class PrometheusServer extends Construct {
   static readonly CONFIG_DIR = "/etc/prometheus";
   readonly address: WorkloadAddress;
   readonly configYaml: string;
+  /** The rule files as uploaded, by name. */
+  readonly ruleFiles: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: PrometheusServerProps) {
     super(scope, id);
     const { platform, env } = props;
     const self = platform.addressOf("prometheus", PrometheusServer.PORT, 1);
     const rules = Object.entries(props.ruleFiles ?? {}).sort(([a], [b]) => a.localeCompare(b));
+    this.ruleFiles = Object.fromEntries(rules);
     this.configYaml = prometheusYaml({
       env,
       jobs: [{ job: "prometheus", targets: self.replicaTargets }, ...props.jobs],
       alertmanagers: props.alertmanager.replicaTargets,
-      ruleFiles: [`${PrometheusServer.CONFIG_DIR}/rules/*.yml`],
+      // Relative to prometheus.yml: the same file works in the container and in a rendered directory.
+      ruleFiles: [RULE_FILES_GLOB],
     });
     this.address = platform.deploy({
       component: "prometheus",

@@ -1,0 +1,42 @@
+// Parses and validates a JSON request body against a zod schema, so that bad input always gets a
+// 4xx naming the problem (and the field) instead of reaching the handler or becoming a 500.
+import type { MiddlewareHandler } from "hono";
+import type { z } from "zod";
+
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
+
+export interface FieldProblem {
+  /** Dotted path into the body, e.g. "agents.0.id"; "(root)" for the body itself. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Route middleware: the handler reads the parsed, typed body with `c.req.valid("json")`. */
+export function jsonBody<T extends z.ZodType>(
+  schema: T,
+): MiddlewareHandler<any, string, { in: { json: z.input<T> }; out: { json: z.output<T> } }> {
+  return async (c, next) => {
+    const contentType = c.req.header("content-type");
+    if (contentType !== undefined && !JSON_MEDIA_TYPE.test(contentType)) {
+      return c.json({ error: "unsupported content type", expected: "application/json", received: contentType }, 415);
+    }
+    const text = await c.req.text();
+    if (text.trim() === "") return c.json({ error: "malformed JSON body", detail: "the body is empty" }, 400);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      return c.json({ error: "malformed JSON body", detail: (error as Error).message }, 400);
+    }
+    const result = schema.safeParse(value);
+    if (!result.success) {
+      const fields: FieldProblem[] = result.error.issues.map((issue) => ({
+        path: issue.path.length > 0 ? issue.path.map(String).join(".") : "(root)",
+        message: issue.message,
+      }));
+      return c.json({ error: "invalid request body", fields }, 400);
+    }
+    c.req.addValidatedData("json", result.data as object);
+    return next();
+  };
+}

@@ -1,0 +1,70 @@
+// PostgreSQL through a `pg` pool with short timeouts: a dead server must fail requests fast
+// (503 and a failing /ready), not queue them.
+import { Pool, type PoolClient } from "pg";
+import type { Database, QueryResult, Queryable } from "./database";
+import type { Logger } from "./logger";
+
+export interface PostgresDatabaseOptions {
+  readonly url: string;
+  readonly applicationName: string;
+  readonly logger: Logger;
+  readonly maxConnections?: number;
+  readonly connectTimeoutMs?: number;
+}
+
+export function createPostgresDatabase(options: PostgresDatabaseOptions): Database {
+  const { url, applicationName, logger, maxConnections = 10, connectTimeoutMs = 2000 } = options;
+  const pool = new Pool({
+    connectionString: url,
+    application_name: applicationName,
+    max: maxConnections,
+    connectionTimeoutMillis: connectTimeoutMs,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client losing its server emits here; unhandled it would crash the process.
+  pool.on("error", (error) => logger.warn("postgres connection lost", { error: error.message }));
+
+  const description = describe(url);
+  const run = async <R>(client: Pool | PoolClient, text: string, params?: readonly unknown[]): Promise<QueryResult<R>> => {
+    const result = await client.query(text, params as unknown[] | undefined);
+    return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length };
+  };
+  let closing: Promise<void> | undefined;
+
+  return {
+    kind: "postgresql",
+    description,
+    opened: () => Promise.resolve(),
+    query: (text, params) => run(pool, text, params),
+    async transaction(fn) {
+      const client = await pool.connect();
+      const tx: Queryable = { query: (text, params) => run(client, text, params) };
+      try {
+        await client.query("BEGIN");
+        const result = await fn(tx);
+        await client.query("COMMIT");
+        client.release();
+        return result;
+      } catch (error) {
+        // A failed ROLLBACK means the connection is broken: destroy it instead of reusing it.
+        await client.query("ROLLBACK").then(
+          () => client.release(),
+          (rollbackError: Error) => client.release(rollbackError),
+        );
+        throw error;
+      }
+    },
+    async ping() {
+      await pool.query("SELECT 1");
+    },
+    close() {
+      closing ??= pool.end();
+      return closing;
+    },
+  };
+}
+
+function describe(url: string): string {
+  const u = new URL(url);
+  return `postgresql ${u.hostname}:${u.port || "5432"}${u.pathname}`;
+}

@@ -115,6 +115,11 @@ export const SERVICES: readonly ServiceDefinition[] = [
   },
 ];
 
+/** The environment variable holding the URL of a called service, e.g. SERVICE_URL_CONSTITUTIONAL_AI. */
+export function serviceUrlVariable(name: ServiceName): string {
+  return `SERVICE_URL_${name.toUpperCase().replace(/-/g, "_")}`;
+}
+
 export function serviceDefinition(name: string): ServiceDefinition {
   const service = SERVICES.find((s) => s.name === name);
   if (!service) {

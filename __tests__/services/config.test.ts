@@ -1,6 +1,7 @@
 // Configuration from environment variables: defaults from the catalog, and every bad value
 // refused at start with a message naming the variable and the service.
-import { loadConfig, ServiceConfigError, serviceUrlVariable } from "../../services/kit/config";
+import { serviceUrlVariable } from "../../services/catalog";
+import { loadConfig, ServiceConfigError } from "../../services/kit/config";
 
 function problemOf(service: Parameters<typeof loadConfig>[0], env: Record<string, string>): ServiceConfigError {
   try {

@@ -1,6 +1,6 @@
 import { Construct } from "constructs";
 import type { Environment } from "../../environments";
-import type { ServiceDefinition, ServiceName } from "../../services/catalog";
+import { serviceUrlVariable, type ServiceDefinition, type ServiceName } from "../../services/catalog";
 import type { PostgresDatabase } from "../data/postgres-database";
 import type { RedisCache } from "../data/redis-cache";
 import type { Platform, WorkloadAddress } from "../platform/workload";
@@ -15,11 +15,6 @@ export interface AcgsServiceProps {
   readonly cache: RedisCache;
   /** Where every service is reached, for the ones this service calls. */
   readonly peers: ReadonlyMap<ServiceName, WorkloadAddress>;
-}
-
-/** The environment variable a service reads for the URL of a service it calls (see services/kit). */
-export function serviceUrlVariable(name: ServiceName): string {
-  return `SERVICE_URL_${name.toUpperCase().replace(/-/g, "_")}`;
 }
 
 /** One ACGS service: its image built from services/Dockerfile, configured for the environment. */

@@ -1,7 +1,7 @@
 // A service's configuration, read from environment variables and validated once at start, so a
 // bad deployment fails immediately with a message naming the variable instead of misbehaving later.
 import { z } from "zod";
-import { serviceDefinition, type ServiceDefinition, type ServiceName } from "../catalog";
+import { serviceDefinition, serviceUrlVariable, type ServiceDefinition, type ServiceName } from "../catalog";
 
 export const ACGS_ENVIRONMENTS = ["dev", "staging", "production"] as const;
 export type AcgsEnvironment = (typeof ACGS_ENVIRONMENTS)[number];
@@ -47,11 +47,6 @@ export class ServiceConfigError extends Error {
     );
     this.name = "ServiceConfigError";
   }
-}
-
-/** `SERVICE_URL_<NAME>` for a called service, e.g. SERVICE_URL_CONSTITUTIONAL_AI. */
-export function serviceUrlVariable(name: ServiceName): string {
-  return `SERVICE_URL_${name.toUpperCase().replace(/-/g, "_")}`;
 }
 
 function integer(message: string, min: number, max = Number.MAX_SAFE_INTEGER) {

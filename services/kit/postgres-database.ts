@@ -3,6 +3,7 @@
 import { Pool, type PoolClient } from "pg";
 import type { Database, QueryResult, Queryable } from "./database";
 import type { Logger } from "./logger";
+import { DependencyUnavailableError, isDatabaseConnectionError } from "./unavailable";
 
 export interface PostgresDatabaseOptions {
   readonly url: string;
@@ -26,7 +27,7 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): Databa
 
   const description = describe(url);
   const run = async <R>(client: Pool | PoolClient, text: string, params?: readonly unknown[]): Promise<QueryResult<R>> => {
-    const result = await client.query(text, params as unknown[] | undefined);
+    const result = await client.query(text, params as unknown[] | undefined).catch(unavailableWhenUnreachable);
     return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length };
   };
   let closing: Promise<void> | undefined;
@@ -37,7 +38,7 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): Databa
     opened: () => Promise.resolve(),
     query: (text, params) => run(pool, text, params),
     async transaction(fn) {
-      const client = await pool.connect();
+      const client = await pool.connect().catch(unavailableWhenUnreachable);
       const tx: Queryable = { query: (text, params) => run(client, text, params) };
       try {
         await client.query("BEGIN");
@@ -62,6 +63,11 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): Databa
       return closing;
     },
   };
+}
+
+/** A server that cannot be reached is a dependency down (503), not a failed query (500). */
+function unavailableWhenUnreachable(error: unknown): never {
+  throw isDatabaseConnectionError(error) ? new DependencyUnavailableError("postgres", String((error as Error).message)) : error;
 }
 
 function describe(url: string): string {

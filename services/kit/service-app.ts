@@ -14,6 +14,7 @@ import { CONSTITUTIONAL_HASH_HEADER, constitutionalHashGuard } from "./hash-guar
 import { createLogger, type Logger } from "./logger";
 import { createServiceMetrics, type ServiceMetrics } from "./metrics";
 import { rateLimit } from "./rate-limit";
+import { asDependencyUnavailable } from "./unavailable";
 import { mayHaveBody, requestHeader } from "./request-header";
 
 export const REQUEST_ID_HEADER = "X-Request-Id";
@@ -158,6 +159,12 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   app.onError((error, c) => {
     if (error instanceof HTTPException && error.status < 500) {
       return c.json({ error: error.message || "bad request" }, error.status);
+    }
+    const unavailable = asDependencyUnavailable(error);
+    if (unavailable) {
+      logger.warn("dependency unavailable", { requestId: c.get("requestId"), dependency: unavailable.dependency, reason: unavailable.reason });
+      c.header("Retry-After", String(unavailable.retryAfterSeconds));
+      return c.json({ error: "dependency unavailable", dependency: unavailable.dependency, requestId: c.get("requestId") }, 503);
     }
     const requestId = c.get("requestId");
     logger.error("unhandled error", { requestId, method: c.req.method, path: c.req.path, error });

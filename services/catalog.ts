@@ -88,12 +88,12 @@ export const SERVICES: readonly ServiceDefinition[] = [
   },
   {
     name: "evolutionary-computation",
-    description: "tunes policy parameters by seeded evolutionary search",
+    description: "tunes policy parameters by seeded evolutionary search over policy-governance's recorded decisions",
     devPort: 8006,
     productionPort: 8006,
     postgres: true,
     redis: false,
-    calls: [],
+    calls: ["policy-governance"],
   },
   {
     name: "coordinator",

@@ -3,6 +3,7 @@ import { Construct } from "constructs";
 import type { Environment } from "../../environments";
 import { IMAGES } from "../../environments/images";
 import { alertmanagerYaml, receiverSecrets } from "../../monitoring/alertmanager-config";
+import { httpHealthCheck } from "../platform/http-health-check";
 import type { Platform, WorkloadAddress } from "../platform/workload";
 
 export interface AlertmanagerServerProps {
@@ -38,13 +39,7 @@ export class AlertmanagerServer extends Construct {
       replicas: 1,
       command: ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"],
       env: {},
-      healthCheck: {
-        command: ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${AlertmanagerServer.PORT}/-/ready`],
-        intervalSeconds: 15,
-        timeoutSeconds: 5,
-        retries: 3,
-        startPeriodSeconds: 10,
-      },
+      healthCheck: httpHealthCheck(AlertmanagerServer.PORT, "/-/ready", 10),
       memoryMb: 256,
       cpus: 0.25,
       user: "65534:65534",

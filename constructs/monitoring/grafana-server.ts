@@ -7,6 +7,7 @@ import {
   grafanaDashboardProviderYaml,
   grafanaDatasourcesYaml,
 } from "../../monitoring/grafana-provisioning";
+import { httpHealthCheck } from "../platform/http-health-check";
 import type { Platform, WorkloadAddress } from "../platform/workload";
 
 export interface GrafanaServerProps {
@@ -45,13 +46,7 @@ export class GrafanaServer extends Construct {
         GF_PATHS_DATA: "/var/lib/grafana",
       },
       secretEnv: { GF_SECURITY_ADMIN_PASSWORD: this.adminPassword },
-      healthCheck: {
-        command: ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${GrafanaServer.PORT}/api/health`],
-        intervalSeconds: 15,
-        timeoutSeconds: 5,
-        retries: 3,
-        startPeriodSeconds: 30,
-      },
+      healthCheck: httpHealthCheck(GrafanaServer.PORT, "/api/health", 30),
       memoryMb: 512,
       cpus: 0.5,
       user: "472:0", // grafana in the official image

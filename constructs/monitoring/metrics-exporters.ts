@@ -4,6 +4,7 @@ import { IMAGES } from "../../environments/images";
 import type { ScrapeJob } from "../../monitoring/prometheus-config";
 import type { PostgresDatabase } from "../data/postgres-database";
 import type { RedisCache } from "../data/redis-cache";
+import { httpHealthCheck } from "../platform/http-health-check";
 import type { Platform, WorkloadAddress } from "../platform/workload";
 
 export interface MetricsExportersProps {
@@ -32,13 +33,7 @@ export class MetricsExporters extends Construct {
       command: ["--path.rootfs=/host", "--path.procfs=/host/proc", "--path.sysfs=/host/sys"],
       env: {},
       hostMounts: [{ hostPath: "/", mountPath: "/host" }],
-      healthCheck: {
-        command: ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9100/metrics"],
-        intervalSeconds: 30,
-        timeoutSeconds: 5,
-        retries: 3,
-        startPeriodSeconds: 5,
-      },
+      healthCheck: httpHealthCheck(9100, "/metrics", 5, 30),
     });
     this.postgresExporter = platform.deploy({
       ...common,
@@ -48,13 +43,7 @@ export class MetricsExporters extends Construct {
       publishedPort: monitoring.postgresExporterPort,
       env: {},
       secretEnv: { DATA_SOURCE_NAME: `${database.url}?sslmode=disable` },
-      healthCheck: {
-        command: ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9187/metrics"],
-        intervalSeconds: 30,
-        timeoutSeconds: 5,
-        retries: 3,
-        startPeriodSeconds: 5,
-      },
+      healthCheck: httpHealthCheck(9187, "/metrics", 5, 30),
     });
     // redis_exporter's image is FROM scratch: no shell or wget for a health check; Prometheus' `up` watches it.
     this.redisExporter = platform.deploy({

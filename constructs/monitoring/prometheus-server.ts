@@ -3,6 +3,7 @@ import type { Environment } from "../../environments";
 import { IMAGES } from "../../environments/images";
 import { prometheusYaml, type ScrapeJob } from "../../monitoring/prometheus-config";
 import { RULE_FILES_GLOB } from "../../monitoring/rule-files";
+import { httpHealthCheck } from "../platform/http-health-check";
 import type { Platform, WorkloadAddress } from "../platform/workload";
 
 export interface PrometheusServerProps {
@@ -49,13 +50,7 @@ export class PrometheusServer extends Construct {
         "--web.enable-lifecycle",
       ],
       env: {},
-      healthCheck: {
-        command: ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${PrometheusServer.PORT}/-/ready`],
-        intervalSeconds: 15,
-        timeoutSeconds: 5,
-        retries: 3,
-        startPeriodSeconds: 20,
-      },
+      healthCheck: httpHealthCheck(PrometheusServer.PORT, "/-/ready", 20),
       memoryMb: 1024,
       cpus: 1,
       user: "65534:65534",

@@ -19,7 +19,7 @@ import { SERVICES, type ServiceName } from "../services/catalog";
 
 export interface PlatformStackProps {
   readonly env: Environment;
-  /** Content hash of a service's sources (serviceSourceHash over the repository); its change rebuilds the image. */
+  /** Content hash of a service's sources (serviceSourceHasher over the repository); its change rebuilds the image. */
   readonly sourceHash: (service: ServiceName) => string;
 }
 

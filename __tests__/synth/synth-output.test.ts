@@ -51,8 +51,12 @@ describe("synthesized output of main.ts", () => {
 
   beforeAll(() => {
     base = mkdtempSync(join(tmpdir(), "acgs-synth-"));
-    first = synthesize((copyRepository(join(base, "a")), join(base, "a")));
-    second = synthesize((copyRepository(join(base, "elsewhere/deeper/b")), join(base, "elsewhere/deeper/b")));
+    const [a, b] = [join(base, "a"), join(base, "elsewhere/deeper/b")];
+    copyRepository(a);
+    // The second checkout is a copy of the first, so both hold the same commit even while files change.
+    cpSync(a, b, { recursive: true, verbatimSymlinks: true });
+    first = synthesize(a);
+    second = synthesize(b);
   }, 120_000);
 
   afterAll(() => rmSync(base, { recursive: true, force: true }));

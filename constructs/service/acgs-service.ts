@@ -9,7 +9,7 @@ export interface AcgsServiceProps {
   readonly platform: Platform;
   readonly env: Environment;
   readonly definition: ServiceDefinition;
-  /** Content hash of the service's sources (serviceSourceHash). */
+  /** Content hash of the service's sources (serviceSourceHasher). */
   readonly sourceHash: string;
   readonly database: PostgresDatabase;
   readonly cache: RedisCache;

@@ -1,4 +1,5 @@
-// Entry point of the auth service; its domain routes join in a later issue.
+// Entry point of the auth service: accounts, sessions, and the keys other services verify tokens with.
 import { runService } from "../kit/run-service";
+import { authRoutes } from "./auth-routes";
 
-void runService("auth");
+void runService("auth", (app, context) => authRoutes(app, context));

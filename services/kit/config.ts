@@ -15,8 +15,10 @@ export interface ServiceConfig {
   readonly environment: AcgsEnvironment;
   /** A request under /api/ without the constitutional hash header is refused. */
   readonly hashStrict: boolean;
-  /** Parsed and reported; enforced by the auth issue. */
+  /** Mutating /api/ routes with requireLevel need a valid bearer token. */
   readonly authRequired: boolean;
+  /** Auth's published signing keys, which tokens are verified against offline. */
+  readonly authJwksUrl: string;
   /** Absent: embedded PGlite. */
   readonly databaseUrl?: string;
   /** Where PGlite keeps its files; absent: in memory. */
@@ -84,6 +86,8 @@ function schemaFor(service: ServiceDefinition) {
     ACGS_ENVIRONMENT: z.enum(ACGS_ENVIRONMENTS, { error: "must be one of dev, staging, production" }).default("dev"),
     HASH_STRICT: flag.default(false),
     AUTH_REQUIRED: flag.default(false),
+    // Where auth publishes its token signing keys; default: auth's dev port on this machine.
+    AUTH_JWKS_URL: url(["http:", "https:"]).default("http://127.0.0.1:8000/.well-known/jwks.json"),
     DATABASE_URL: url(["postgres:", "postgresql:"]).optional(),
     PGLITE_DATA_DIR: z.string().optional(),
     REDIS_URL: url(["redis:", "rediss:"]).optional(),
@@ -124,6 +128,7 @@ export function loadConfig(service: ServiceName | ServiceDefinition, env: Enviro
     environment: v.ACGS_ENVIRONMENT,
     hashStrict: v.HASH_STRICT,
     authRequired: v.AUTH_REQUIRED,
+    authJwksUrl: v.AUTH_JWKS_URL,
     databaseUrl: v.DATABASE_URL,
     pgliteDataDir: v.PGLITE_DATA_DIR,
     redisUrl: v.REDIS_URL,

@@ -16,6 +16,10 @@ import { createServiceMetrics, type ServiceMetrics } from "./metrics";
 import { rateLimit } from "./rate-limit";
 import { asDependencyUnavailable } from "./unavailable";
 import { mayHaveBody, requestHeader } from "./request-header";
+import { declaredBodyLength } from "./request-body";
+import type { Principal } from "./access-token";
+import type { TokenGate } from "./require-level";
+import { createTokenVerifier, type TokenVerifier } from "./token-verifier";
 
 export const REQUEST_ID_HEADER = "X-Request-Id";
 
@@ -24,6 +28,10 @@ export type ServiceEnv = {
     requestId: string;
     /** Set by the not-found handler: the metrics label the request "unmatched". */
     unmatched: true;
+    /** How requireLevel checks tokens in this app. */
+    tokenGate: TokenGate;
+    /** The verified caller, set by requireLevel where auth is required. */
+    principal: Principal | undefined;
   };
 };
 
@@ -41,6 +49,8 @@ export interface ServiceAppOptions {
   readonly version?: string;
   /** True while the server drains before exit: /ready answers 503 so traffic moves away. */
   readonly draining?: () => boolean;
+  /** Default: verifies against config.authJwksUrl (fetched at the first token, not before). */
+  readonly tokenVerifier?: TokenVerifier;
 }
 
 /** Route label of requests no route matched: raw paths would explode the metric's cardinality. */
@@ -61,6 +71,10 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   const version = options.version ?? packageVersion;
   const draining = options.draining ?? (() => false);
   const startedAt = Date.now();
+  const tokenGate: TokenGate = {
+    required: config.authRequired,
+    verifier: options.tokenVerifier ?? createTokenVerifier({ jwksUrl: config.authJwksUrl }),
+  };
 
   const app = new Hono<ServiceEnv>();
   // The kit's own middleware, skipped when looking for the route a request matched.
@@ -75,6 +89,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     const incoming = requestHeader(c, "x-request-id");
     const requestId = incoming !== undefined && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     c.set("requestId", requestId);
+    c.set("tokenGate", tokenGate);
     // Set before next(): every response built through c.* (errors and 404 included) carries them.
     c.header(CONSTITUTIONAL_HASH_HEADER, CONSTITUTIONAL_HASH);
     c.header(REQUEST_ID_HEADER, requestId);
@@ -142,12 +157,16 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
 
   use("*", rateLimit({ perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst }));
   use("/api/*", constitutionalHashGuard({ strict: config.hashStrict, metrics }));
+  const bodyTooLarge = (c: Context) => c.json({ error: "request body too large", limitBytes: config.bodyLimitBytes }, 413);
   const limitBody = bodyLimit({
     maxSize: config.bodyLimitBytes,
-    onError: (c) => c.json({ error: "request body too large", limitBytes: config.bodyLimitBytes }, 413),
+    onError: bodyTooLarge,
   });
   use("*", function bodyLimitWhenBody(c, next) {
     // Looking at req.body would make @hono/node-server build a full Request and AbortController.
+    // A declared length is checked from Node's headers, before any byte is read.
+    const declared = declaredBodyLength(c);
+    if (declared !== undefined) return declared > config.bodyLimitBytes ? Promise.resolve(bodyTooLarge(c)) : next();
     return mayHaveBody(c) ? limitBody(c, next) : next();
   });
 

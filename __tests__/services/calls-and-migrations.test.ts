@@ -107,6 +107,13 @@ describe("PostgreSQL down and migrations, on a real PostgreSQL", () => {
     expect(columns.rows.map((r) => r.column_name)).toEqual(["author", "body", "id"]);
   });
 
+  it("runs a migration of several statements", async () => {
+    const multi = [{ id: "003-two-tables", sql: "CREATE TABLE a (id int); CREATE TABLE b (id int); INSERT INTO a VALUES (1)" }];
+    expect(await migrate(open().database!, "integrity-multi", multi)).toEqual(["003-two-tables"]);
+    const { rows } = await open().database!.query<{ n: number }>("SELECT count(*)::int AS n FROM a");
+    expect(rows).toEqual([{ n: 1 }]);
+  });
+
   it("refuses a migration listed twice", async () => {
     await expect(migrate(open().database!, "integrity", [migrations[0], migrations[0]])).rejects.toThrow(/"001-create-notes" is listed twice/);
   });

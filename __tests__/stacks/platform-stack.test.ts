@@ -46,6 +46,7 @@ describe.each(Object.values(ENVIRONMENTS))("PlatformStack acgs-$name", (env) => 
       expect(vars.AUTH_REQUIRED).toBe(String(env.authRequired));
       expect("DATABASE_URL" in vars).toBe(s.postgres);
       expect("REDIS_URL" in vars).toBe(s.redis);
+      expect(vars.AUTH_JWKS_URL).toBe(`http://acgs-auth-${env.name}:${env.services.auth.port}/.well-known/jwks.json`);
       for (const peer of s.calls) {
         const peerPort = env.services[peer].port;
         expect(vars[`SERVICE_URL_${peer.toUpperCase().replace(/-/g, "_")}`]).toBe(`http://acgs-${peer}-${env.name}:${peerPort}`);

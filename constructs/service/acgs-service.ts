@@ -32,6 +32,9 @@ export class AcgsService extends Construct {
         return [serviceUrlVariable(peer), `http://${address.host}:${address.port}`];
       }),
     );
+    // Every service verifies tokens offline against the keys auth publishes.
+    const auth = peers.get("auth");
+    if (!auth) throw new Error(`environment "${env.name}": service "${definition.name}" needs auth's JWKS, and auth is not deployed`);
     this.address = platform.deploy({
       component: definition.name,
       image: { kind: "build", service: definition.name, sourceHash: props.sourceHash },
@@ -47,6 +50,7 @@ export class AcgsService extends Construct {
         RATE_LIMIT_PER_MINUTE: String(env.limits.rateLimitPerMinute),
         RATE_LIMIT_BURST: String(env.limits.rateLimitBurst),
         LOG_LEVEL: "info",
+        AUTH_JWKS_URL: `http://${auth.host}:${auth.port}/.well-known/jwks.json`,
         ...calls,
       },
       secretEnv: {

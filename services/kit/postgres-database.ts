@@ -27,7 +27,9 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): Databa
 
   const description = describe(url);
   const run = async <R>(client: Pool | PoolClient, text: string, params?: readonly unknown[]): Promise<QueryResult<R>> => {
-    const result = await client.query(text, params as unknown[] | undefined).catch(unavailableWhenUnreachable);
+    const answer = await client.query(text, params as unknown[] | undefined).catch(unavailableWhenUnreachable);
+    // Several statements in one text (a migration) answer one result each; the last one is the answer.
+    const result = Array.isArray(answer) ? answer[answer.length - 1] : answer;
     return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length };
   };
   let closing: Promise<void> | undefined;

@@ -143,6 +143,7 @@ export async function startMonitoredSystem(): Promise<MonitoredSystem> {
         AUTH_REQUIRED: String(env.authRequired),
         RATE_LIMIT_PER_MINUTE: "0",
         LOG_LEVEL: "warn",
+        AUTH_JWKS_URL: `http://127.0.0.1:${servicePorts.auth}/.well-known/jwks.json`,
         ...(s.postgres ? { DATABASE_URL: postgres.url } : {}),
         ...(s.redis ? { REDIS_URL: redis.url } : {}),
         ...Object.fromEntries(s.calls.map((peer) => [serviceUrlVariable(peer), `http://127.0.0.1:${servicePorts[peer]}`])),

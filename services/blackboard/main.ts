@@ -1,4 +1,5 @@
-// Entry point of the blackboard service; its domain routes join in a later issue.
+// Entry point of the blackboard service: agents' shared knowledge, entries by topic.
 import { runService } from "../kit/run-service";
+import { blackboardRoutes } from "./routes";
 
-void runService("blackboard");
+void runService("blackboard", blackboardRoutes);

@@ -1,4 +1,5 @@
-// Entry point of the coordinator service; its domain routes join in a later issue.
+// Entry point of the coordinator service: multi-agent task coordination over the blackboard.
 import { runService } from "../kit/run-service";
+import { coordinatorRoutes } from "./routes";
 
-void runService("coordinator");
+void runService("coordinator", coordinatorRoutes);

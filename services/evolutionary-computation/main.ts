@@ -1,4 +1,5 @@
-// Entry point of the evolutionary-computation service; its domain routes join in a later issue.
+// Entry point of the evolutionary-computation service: seeded searches over policy parameters.
 import { runService } from "../kit/run-service";
+import { evolutionRoutes } from "./routes";
 
-void runService("evolutionary-computation");
+void runService("evolutionary-computation", evolutionRoutes);

@@ -1,4 +1,5 @@
-// Entry point of the integrity service; its domain routes join in a later issue.
+// Entry point of the integrity service: the append-only, hash-chained audit log.
 import { runService } from "../kit/run-service";
+import { integrityRoutes } from "./routes";
 
-void runService("integrity");
+void runService("integrity", integrityRoutes);

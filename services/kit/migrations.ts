@@ -1,5 +1,5 @@
 // A service's schema, applied at start in order, each migration once: safe to run from several
-// replicas at the same time (an advisory lock serializes them) and on every restart.
+// replicas and services at the same time (an advisory lock serializes them) and on every restart.
 import type { Database } from "./database";
 
 export interface Migration {
@@ -14,7 +14,8 @@ export async function migrate(database: Database, service: string, migrations: r
   if (duplicate) throw new Error(`service "${service}": migration "${duplicate}" is listed twice`);
   await database.opened();
   return database.transaction(async (tx) => {
-    await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`acgs-migrations:${service}`]);
+    // One lock for every service: services sharing a database would otherwise race to create the table below.
+    await tx.query("SELECT pg_advisory_xact_lock(hashtext('acgs-migrations'))");
     await tx.query(
       `CREATE TABLE IF NOT EXISTS acgs_schema_migrations (
          service text NOT NULL,

@@ -41,12 +41,16 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): Databa
     query: (text, params) => run(pool, text, params),
     async transaction(fn) {
       const client = await pool.connect().catch(unavailableWhenUnreachable);
+      // A checked-out client losing its server emits "error"; unheard, it would crash the process.
+      const onLost = (error: Error) => logger.warn("postgres connection lost in a transaction", { error: error.message });
+      client.on("error", onLost);
       const tx: Queryable = { query: (text, params) => run(client, text, params) };
       try {
         await client.query("BEGIN");
         const result = await fn(tx);
         await client.query("COMMIT");
         client.release();
+        client.off("error", onLost);
         return result;
       } catch (error) {
         // A failed ROLLBACK means the connection is broken: destroy it instead of reusing it.
@@ -54,6 +58,8 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): Databa
           () => client.release(),
           (rollbackError: Error) => client.release(rollbackError),
         );
+        // Once released, an idle client's errors go to the pool's handler.
+        client.off("error", onLost);
         throw error;
       }
     },

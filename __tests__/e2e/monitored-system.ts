@@ -114,7 +114,9 @@ export async function startMonitoredSystem(): Promise<MonitoredSystem> {
     await exporters?.stop();
     await Promise.all([postgres?.stop(), redis?.stop()]);
     await new Promise((r) => webhook.close(() => r(undefined)));
-    rmSync(dir, { recursive: true, force: true });
+    // ACGS_E2E_KEEP=1 keeps the logs and configuration for a look after a failure.
+    if (process.env.ACGS_E2E_KEEP === "1") process.stderr.write(`e2e files kept in ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
   };
 
   const spawn = (name: string, command: string, args: string[], environment: Record<string, string> = {}) => {

@@ -17,9 +17,22 @@ const OPERATIONS_GUIDE_QUERIES = [
 let system: MonitoredSystem;
 let traffic: { stop(): Promise<void>; statuses: Map<string, number> };
 
-/** What each round of background traffic sends: every service's API, so rates are never flat. */
+const VALIDATE = { agent_id: "e2e-agent", action: { type: "read", target: "repository/README.md", risk_level: "low" } };
+const ENFORCE = { subject: "agent:e2e", action: "read", resource: "repository/README.md" };
+const COORDINATE = { task_type: "review", user_id: "e2e-user", constitutional_hash: CONSTITUTIONAL_HASH };
+
+/**
+ * What each round of background traffic sends: every service's API (a route it does not have is
+ * still counted), the same validation and enforcement again (cache hits), and a coordination that
+ * posts on the blackboard (503 once the blackboard is stopped).
+ */
 function trafficRound(): Promise<number>[] {
-  return SERVICES.map((s) => call(s.name, "/api/v1/e2e-probe"));
+  return [
+    ...SERVICES.map((s) => call(s.name, "/api/v1/e2e-probe")),
+    call("constitutional-ai", "/api/v1/validate", { body: VALIDATE }),
+    call("policy-governance", "/api/v1/enforce", { body: ENFORCE }),
+    call("coordinator", "/api/v1/coordinate", { body: COORDINATE }),
+  ];
 }
 
 /** Sends a round every 200 ms until stopped: counters must move between scrapes for rate() to see them. */
@@ -60,6 +73,8 @@ async function firingAlerts(): Promise<{ labels: Record<string, string>; state: 
 
 beforeAll(async () => {
   system = await startMonitoredSystem();
+  const agent = await call("coordinator", "/api/v1/agents", { body: { agent_id: "e2e-agent", capabilities: ["review"], capacity: 10_000 } });
+  if (agent !== 201) throw new Error(`registering the coordinator's agent answered ${agent}`);
   traffic = startTraffic();
 }, 240_000);
 
@@ -105,19 +120,34 @@ describe("a real Prometheus and Alertmanager watching the real services", () => 
     expect(alert.labels).toMatchObject({ severity: "critical", service: "integrity", constitutional_hash: CONSTITUTIONAL_HASH, environment: "dev" });
   }, 60_000);
 
-  it("fires ACGS_ServiceDown when a service stops and delivers it to the webhook", async () => {
+  it("answers validate, enforce and coordinate, with repeated validations and enforcements from the cache", async () => {
+    expect(await call("constitutional-ai", "/api/v1/validate", { body: VALIDATE })).toBe(200);
+    expect(await call("policy-governance", "/api/v1/enforce", { body: ENFORCE })).toBe(200);
+    expect(await call("coordinator", "/api/v1/coordinate", { body: COORDINATE })).toBe(200);
+    await waitUntil(
+      "cache hits recorded",
+      async () => (await system.query('service:acgs_cache_hits:ratio_rate5m{service=~"constitutional-ai|policy-governance"} > 0.5')).length === 2,
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+  }, 60_000);
+
+  it("fires ACGS_ServiceDown when a service stops, delivers it to the webhook, and its callers answer 503", async () => {
     await system.stopService("blackboard");
+    expect(await call("coordinator", "/api/v1/coordinate", { body: COORDINATE })).toBe(503);
     await waitUntil(
       "service-down alert delivered",
       async () => system.deliveries.some((d) => d.alerts.some((a) => a.labels.alertname === "ACGS_ServiceDown" && a.status === "firing")),
       { timeoutMs: 60_000, intervalMs: 500 },
     );
-    const alert = system.deliveries.flatMap((d) => d.alerts).find((a) => a.labels.alertname === "ACGS_ServiceDown")!;
-    expect(alert.labels).toMatchObject({ severity: "critical", service: "blackboard", constitutional_hash: CONSTITUTIONAL_HASH, environment: "dev" });
+    const down = system.deliveries.flatMap((d) => d.alerts).filter((a) => a.labels.alertname === "ACGS_ServiceDown");
+    expect(new Set(down.map((a) => a.labels.service))).toEqual(new Set(["blackboard"]));
+    expect(down[0].labels).toMatchObject({ severity: "critical", service: "blackboard", constitutional_hash: CONSTITUTIONAL_HASH, environment: "dev" });
     expect((await firingAlerts()).some((a) => a.labels.alertname === "ACGS_ServiceDown" && a.state === "firing")).toBe(true);
   }, 90_000);
 
   it("answers the operations guide's queries with numbers", async () => {
+    // The 5xx series exist since the blackboard stopped; rate() needs two scrapes of them.
+    await waitUntil("5xx counted", async () => (await system.query(OPERATIONS_GUIDE_QUERIES[4])).length > 0, { timeoutMs: 15_000, intervalMs: 250 });
     for (const expr of OPERATIONS_GUIDE_QUERIES) {
       const result = await system.query(expr);
       expect({ expr, samples: result.length }).toEqual({ expr, samples: expect.any(Number) });
@@ -126,12 +156,25 @@ describe("a real Prometheus and Alertmanager watching the real services", () => 
     }
   });
 
+  it("pages on the coordinator's error budget burning while its blackboard is down", async () => {
+    await waitUntil(
+      "burn-rate alert firing for the coordinator",
+      async () => (await firingAlerts()).some((a) => a.labels.alertname === "ACGS_ErrorBudgetBurn" && a.labels.service === "coordinator" && a.state === "firing"),
+      { timeoutMs: 45_000, intervalMs: 500 },
+    );
+    const burning = (await firingAlerts()).filter((a) => a.labels.alertname === "ACGS_ErrorBudgetBurn" && a.state === "firing");
+    expect(burning.map((a) => a.labels.service)).not.toContain("constitutional-ai");
+  }, 60_000);
+
   it("returns data for every dashboard panel's query", async () => {
+    // The templated dashboards, shown for the service that exercises them: the cache for performance,
+    // the error budget (burning since the blackboard stopped) for the SLO dashboard.
+    const serviceFor: Record<string, string> = { "dashboards/acgs-performance.json": "constitutional-ai", "dashboards/acgs-slo.json": "coordinator" };
     const empty: string[] = [];
     for (const [file, json] of Object.entries(system.files).filter(([f]) => f.startsWith("dashboards/"))) {
       for (const panel of JSON.parse(json).panels) {
         for (const target of panel.targets ?? []) {
-          const expr = String(target.expr).replaceAll("$__rate_interval", "1m").replaceAll("$service", "constitutional-ai");
+          const expr = String(target.expr).replaceAll("$__rate_interval", "1m").replaceAll("$service", serviceFor[file] ?? "");
           if ((await system.query(expr)).length === 0) empty.push(`${file} "${panel.title}": ${expr}`);
         }
       }

@@ -1,4 +1,5 @@
-// Entry point of the constitutional-ai service; its domain routes join in a later issue.
+// Entry point of the constitutional-ai service.
 import { runService } from "../kit/run-service";
+import { constitutionalAiRoutes } from "./routes";
 
-void runService("constitutional-ai");
+void runService("constitutional-ai", constitutionalAiRoutes);

@@ -1,4 +1,5 @@
-// Entry point of the formal-verification service; its domain routes join in a later issue.
+// Entry point of the formal-verification service.
 import { runService } from "../kit/run-service";
+import { formalVerificationRoutes } from "./routes";
 
-void runService("formal-verification");
+void runService("formal-verification", formalVerificationRoutes);

@@ -1,4 +1,5 @@
-// Entry point of the governance-synthesis service; its domain routes join in a later issue.
+// Entry point of the governance-synthesis service.
 import { runService } from "../kit/run-service";
+import { governanceSynthesisRoutes } from "./routes";
 
-void runService("governance-synthesis");
+void runService("governance-synthesis", governanceSynthesisRoutes);

@@ -2,6 +2,7 @@
 // 4xx naming the problem (and the field) instead of reaching the handler or becoming a 500.
 import type { MiddlewareHandler } from "hono";
 import type { z } from "zod";
+import { readBodyText } from "./request-body";
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
 
@@ -20,7 +21,7 @@ export function jsonBody<T extends z.ZodType>(
     if (contentType !== undefined && !JSON_MEDIA_TYPE.test(contentType)) {
       return c.json({ error: "unsupported content type", expected: "application/json", received: contentType }, 415);
     }
-    const text = await c.req.text();
+    const text = await readBodyText(c);
     if (text.trim() === "") return c.json({ error: "malformed JSON body", detail: "the body is empty" }, 400);
     let value: unknown;
     try {

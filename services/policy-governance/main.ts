@@ -1,4 +1,5 @@
-// Entry point of the policy-governance service; its domain routes join in a later issue.
+// Entry point of the policy-governance service.
 import { runService } from "../kit/run-service";
+import { policyGovernanceRoutes } from "./routes";
 
-void runService("policy-governance");
+void runService("policy-governance", policyGovernanceRoutes);

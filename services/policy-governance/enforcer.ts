@@ -1,0 +1,91 @@
+// The enforcement point: decisions cached under the policy generation they were made in, and each
+// one recorded under the generation current at that moment, so a policy change acknowledged by
+// any replica is never answered by a decision made before it.
+import { DependencyUnavailableError } from "../kit/unavailable";
+import type { AccessRequest } from "../policy-model/evaluate-rules";
+import { requestKey } from "../decision-cache/request-key";
+import type { DecisionCache } from "../decision-cache/tiered-cache";
+import { compilePolicies, decide, type CompiledPolicies, type Decision } from "./decide";
+import { createDecisionLog } from "./decision-log";
+import type { PolicyStore } from "./store";
+
+const DECISION_TTL_SECONDS = 3600;
+// Each retry follows a policy change that landed while deciding; more in a row means churn.
+const MAX_ATTEMPTS = 5;
+
+export interface EnforcedDecision extends Decision {
+  readonly decision_id: number;
+  readonly policy_generation: number;
+  readonly cached: boolean;
+}
+
+export interface Enforcer {
+  enforce(request: AccessRequest): Promise<EnforcedDecision>;
+  /** A change made here: its generation is known without asking PostgreSQL. */
+  advanceTo(generation: number): void;
+}
+
+export function createEnforcer(store: PolicyStore, cache: DecisionCache): Enforcer {
+  const log = createDecisionLog(store);
+  // The newest generation seen: a hint, confirmed by the append of each decision.
+  let known: number | undefined;
+  let loaded: CompiledPolicies | undefined;
+  let loading: Promise<CompiledPolicies> | undefined;
+  const advanceTo = (generation: number) => {
+    if (known === undefined || generation > known) known = generation;
+  };
+
+  const load = () => {
+    loading ??= store
+      .activePolicies()
+      .then((active) => {
+        const compiled = compilePolicies(active);
+        if (loaded === undefined || compiled.generation >= loaded.generation) loaded = compiled;
+        advanceTo(compiled.generation);
+        return compiled;
+      })
+      .finally(() => {
+        loading = undefined;
+      });
+    return loading;
+  };
+
+  const policiesAt = async (generation: number): Promise<CompiledPolicies> => {
+    // A newer set is as good: the caller moves to its generation.
+    if (loaded !== undefined && loaded.generation >= generation) return loaded;
+    const compiled = await load();
+    // A load already running may have started before `generation` was committed.
+    return compiled.generation < generation ? load() : compiled;
+  };
+
+  return {
+    advanceTo,
+    async enforce(request) {
+      // The normalized request: its three fields in a fixed order (what canonical JSON would give).
+      const requestPart = requestKey(JSON.stringify([request.subject, request.action, request.resource]));
+      let generation = known ?? (await load()).generation;
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const key = `decision:${generation}:${requestPart}`;
+        const hit = await cache.get(key);
+        let decision: Decision;
+        if (hit !== undefined) {
+          decision = JSON.parse(hit) as Decision;
+        } else {
+          const policies = await policiesAt(generation);
+          if (policies.generation !== generation) {
+            generation = policies.generation;
+            continue;
+          }
+          decision = decide(policies, request);
+          await cache.set(key, JSON.stringify(decision), DECISION_TTL_SECONDS);
+        }
+        const cached = hit !== undefined;
+        const outcome = await log.record({ subject: request.subject, action: request.action, resource: request.resource, ...decision, generation, cached });
+        advanceTo(outcome.generation);
+        if (outcome.recorded) return { ...decision, decision_id: outcome.id, policy_generation: generation, cached };
+        generation = outcome.generation;
+      }
+      throw new DependencyUnavailableError("policies", `the policies changed during each of ${MAX_ATTEMPTS} attempts to decide`, 1);
+    },
+  };
+}

@@ -6,7 +6,7 @@ import { join, relative, resolve } from "node:path";
 import { Testing } from "cdktf";
 import { ENVIRONMENTS } from "../../environments";
 import { GrafanaStack } from "../../stacks/grafana-stack";
-import { containersByName, synthesizeStack } from "../stacks/synthesized-stack";
+import { containersByName, shippedFiles, synthesizeStack } from "../stacks/synthesized-stack";
 import { AMTOOL, PROMTOOL, run, tempDir, type RunResult } from "./tools";
 
 const ROOT = resolve(__dirname, "../..");
@@ -94,10 +94,11 @@ describe.each(envs)("monitoring:render --env $name", (env) => {
     expect({ code: amtool.code, output: amtool.report }).toEqual({ code: 0, output: expect.stringContaining("SUCCESS") });
   });
 
-  it("is byte for byte what the synthesized PlatformStack uploads into Prometheus, Alertmanager and Grafana", () => {
-    const containers = containersByName(synthesizeStack(env).config);
+  it("is byte for byte what the synthesized PlatformStack mounts into Prometheus, Alertmanager and Grafana", () => {
+    const { config } = synthesizeStack(env);
+    const containers = containersByName(config);
     const uploads = (container: string, dir: string) =>
-      (containers[`acgs-${container}-${env.name}`].upload as { file: string; content: string }[])
+      shippedFiles(config, containers[`acgs-${container}-${env.name}`])
         .filter((u) => u.file.startsWith(dir) && !u.file.includes("/secrets/"))
         .map((u) => [u.file.slice(dir.length), u.content] as const);
     const shipped = new Map([

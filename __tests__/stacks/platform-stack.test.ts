@@ -1,11 +1,12 @@
 import { parse } from "yaml";
 import { ENVIRONMENTS } from "../../environments";
 import { CONSTITUTIONAL_HASH, SERVICES } from "../../services/catalog";
-import { containersByName, envOf, labelsOf, synthesizeStack } from "./synthesized-stack";
+import { containersByName, envOf, labelsOf, shippedFiles, synthesizeStack } from "./synthesized-stack";
 
 describe.each(Object.values(ENVIRONMENTS))("PlatformStack acgs-$name", (env) => {
   const { json, config } = synthesizeStack(env);
   const containers = containersByName(config);
+  const files = (name: string) => shippedFiles(config, containers[name]);
   const serviceContainers = (name: string) =>
     Object.values<any>(containers).filter((c) => labelsOf(c)["acgs.component"] === name);
 
@@ -104,8 +105,8 @@ describe.each(Object.values(ENVIRONMENTS))("PlatformStack acgs-$name", (env) => 
     expect(config.output.grafana_admin_password.sensitive).toBe(true);
   });
 
-  it("uploads a prometheus.yml that scrapes every service replica and exporter", () => {
-    const upload = containers[`acgs-prometheus-${env.name}`].upload.find((u: any) => u.file === "/etc/prometheus/prometheus.yml");
+  it("ships a prometheus.yml that scrapes every service replica and exporter", () => {
+    const upload = files(`acgs-prometheus-${env.name}`).find((u) => u.file === "/etc/prometheus/prometheus.yml")!;
     const prometheus = parse(upload.content);
     const jobs = Object.fromEntries(prometheus.scrape_configs.map((j: any) => [j.job_name, j.static_configs[0].targets]));
     for (const s of SERVICES) {
@@ -118,36 +119,38 @@ describe.each(Object.values(ENVIRONMENTS))("PlatformStack acgs-$name", (env) => 
     expect(prometheus.global.external_labels).toEqual({ environment: env.name, constitutional_hash: CONSTITUTIONAL_HASH });
   });
 
-  it("uploads the rule files beside prometheus.yml and the five dashboards into Grafana's provisioning", () => {
-    const prometheus = containers[`acgs-prometheus-${env.name}`].upload.map((u: any) => u.file);
+  it("ships the rule files beside prometheus.yml and the five dashboards into Grafana's provisioning", () => {
+    const prometheus = files(`acgs-prometheus-${env.name}`).map((u) => u.file);
     expect(prometheus).toEqual(
       expect.arrayContaining(["acgs-alerts.yml", "acgs-recording.yml", "acgs-slo.yml"].map((f) => `/etc/prometheus/rules/${f}`)),
     );
-    const config = parse(containers[`acgs-prometheus-${env.name}`].upload.find((u: any) => u.file.endsWith("prometheus.yml")).content);
+    const config = parse(files(`acgs-prometheus-${env.name}`).find((u) => u.file.endsWith("prometheus.yml"))!.content);
     // Relative to prometheus.yml, so the same file also works in a rendered directory.
     expect(config.rule_files).toEqual(["rules/*.yml"]);
-    const grafana = containers[`acgs-grafana-${env.name}`].upload.map((u: any) => u.file).filter((f: string) => f.startsWith("/etc/grafana/dashboards/"));
+    const grafana = files(`acgs-grafana-${env.name}`).map((u) => u.file).filter((f: string) => f.startsWith("/etc/grafana/dashboards/"));
     expect(grafana.sort()).toEqual(
       ["acgs-compliance", "acgs-infrastructure", "acgs-overview", "acgs-performance", "acgs-slo"].map((d) => `/etc/grafana/dashboards/${d}.json`),
     );
   });
 
   it("routes Alertmanager to the environment's receivers, reading secrets from sensitive variables", () => {
-    const am = containers[`acgs-alertmanager-${env.name}`];
-    const alertmanager = parse(am.upload.find((u: any) => u.file === "/etc/alertmanager/alertmanager.yml").content);
+    const am = files(`acgs-alertmanager-${env.name}`);
+    const alertmanager = parse(am.find((u) => u.file === "/etc/alertmanager/alertmanager.yml")!.content);
     const receivers = new Set(alertmanager.receivers.map((r: any) => r.name));
     expect(receivers.has(alertmanager.route.receiver)).toBe(true);
     for (const route of alertmanager.route.routes) expect(receivers.has(route.receiver)).toBe(true);
-    for (const secretFile of am.upload.filter((u: any) => u.file.startsWith("/etc/alertmanager/secrets/"))) {
-      const variable = secretFile.file.split("/").pop();
+    const secretFiles = am.filter((u) => u.file.startsWith("/etc/alertmanager/secrets/"));
+    expect(secretFiles.length).toBe(env.alerting.receivers.filter((r) => r.kind === "chat" || r.kind === "pager").length);
+    for (const secretFile of secretFiles) {
+      const variable = secretFile.file.split("/").pop()!;
       expect(secretFile.content).toBe(`\${var.${variable}}`);
       expect(config.variable[variable].sensitive).toBe(true);
+      expect(JSON.stringify(config.resource.local_sensitive_file)).toContain(`"content":"\${var.${variable}}"`);
     }
   });
 
   it("provisions Grafana with the Prometheus data source", () => {
-    const grafana = containers[`acgs-grafana-${env.name}`];
-    const datasources = parse(grafana.upload.find((u: any) => u.file.endsWith("datasources/acgs.yml")).content);
+    const datasources = parse(files(`acgs-grafana-${env.name}`).find((u) => u.file.endsWith("datasources/acgs.yml"))!.content);
     expect(datasources.datasources[0]).toMatchObject({ type: "prometheus", url: `http://acgs-prometheus-${env.name}:9090` });
   });
 });

@@ -30,3 +30,13 @@ export function envOf(container: any): Record<string, string> {
 export function labelsOf(resource: any): Record<string, string> {
   return Object.fromEntries((resource.labels ?? []).map((l: any) => [l.label, l.value]));
 }
+
+/** Files a container gets, by their path inside it: local files of the plan mounted read-only. */
+export function shippedFiles(config: any, container: any): { file: string; content: string }[] {
+  return ((container.volumes ?? []) as any[]).flatMap((v) => {
+    const match = /^\$\{abspath\((local_file|local_sensitive_file)\.([\w-]+)\.filename\)\}$/.exec(v.host_path ?? "");
+    if (!match) return [];
+    if (v.read_only !== true) throw new Error(`${container.name}: ${v.container_path} is mounted writable`);
+    return [{ file: v.container_path, content: config.resource[match[1]][match[2]].content }];
+  });
+}

@@ -4,9 +4,13 @@ import { Container } from "@cdktf/provider-docker/lib/container";
 import { Image } from "@cdktf/provider-docker/lib/image";
 import { Network } from "@cdktf/provider-docker/lib/network";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
+import { File as LocalFile } from "@cdktf/provider-local/lib/file";
+import { LocalProvider } from "@cdktf/provider-local/lib/provider";
+import { SensitiveFile } from "@cdktf/provider-local/lib/sensitive-file";
+import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { CONSTITUTIONAL_HASH } from "../../../services/catalog";
-import type { ImageSource, Platform, WorkloadAddress, WorkloadSpec } from "../workload";
+import type { ConfigFile, ImageSource, Platform, WorkloadAddress, WorkloadSpec } from "../workload";
 
 /** cdktf runs Terraform in cdktf.out/stacks/<stack>; the build context is the repository root. */
 export const BUILD_CONTEXT_FROM_STACK_DIR = "../../..";
@@ -31,6 +35,7 @@ export class DockerPlatform extends Construct implements Platform {
   constructor(scope: Construct, id: string, props: DockerPlatformProps) {
     super(scope, id);
     this.environment = props.environment;
+    new LocalProvider(this, "local");
     this.network = new Network(this, "network", {
       name: `acgs-${props.environment}`,
       driver: "bridge",
@@ -60,6 +65,8 @@ export class DockerPlatform extends Construct implements Platform {
     const env = Object.entries({ ...spec.env, ...spec.secretEnv })
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([key, value]) => `${key}=${value}`);
+
+    const files = (spec.files ?? []).map((f) => this.shipFile(spec.component, f));
 
     address.replicaTargets.forEach((target, index) => {
       const name = target.slice(0, target.lastIndexOf(":"));
@@ -91,13 +98,29 @@ export class DockerPlatform extends Construct implements Platform {
         volumes: nonEmpty([
           ...volumes.map((volume, i) => ({ volumeName: volume.name, containerPath: spec.volumes![i].mountPath })),
           ...(spec.hostMounts ?? []).map((m) => ({ hostPath: m.hostPath, containerPath: m.mountPath, readOnly: true })),
+          ...files,
         ]),
-        upload: nonEmpty((spec.files ?? []).map((f) => ({ file: f.path, content: f.content }))),
         host: nonEmpty((spec.hostAliases ?? []).map((host) => ({ host, ip: "host-gateway" }))),
         labels: this.labelList(spec.component),
       });
     });
     return address;
+  }
+
+  /**
+   * Writes a configuration file next to the stack's state and mounts it read-only. The provider's
+   * `upload` cannot be used: the engine refuses to write into a read-only root file system.
+   */
+  private shipFile(component: string, file: ConfigFile): { hostPath: string; containerPath: string; readOnly: boolean } {
+    const id = `${component}-file${file.path.replace(/[^a-z0-9]+/gi, "-")}`;
+    // Relative to the stack's working directory (cdktf.out/stacks/<stack>): no machine path in the plan.
+    const filename = `files/${component}${file.path}`;
+    // Readable by the container's own user, which is not the workstation's; a secret's file is a
+    // sensitive resource, so its content stays out of plans and logs.
+    const written = file.secret
+      ? new SensitiveFile(this, id, { filename, content: file.content, filePermission: "0644", directoryPermission: "0755" })
+      : new LocalFile(this, id, { filename, content: file.content, filePermission: "0644", directoryPermission: "0755" });
+    return { hostPath: Fn.abspath(written.filename), containerPath: file.path, readOnly: true };
   }
 
   private nameOf(component: string): string {

@@ -8,7 +8,7 @@ import { loadConfig } from "../../../services/kit/config";
 import { silentLogger } from "../../../services/kit/logger";
 import { startService, type ServiceHandle } from "../../../services/kit/start-service";
 import { metricSample } from "../../support/metrics-text";
-import { startTokenIssuer } from "../policy-governance/token-issuer";
+import { expectGuardedWrite } from "../../support/guarded-write";
 import { startPostgres, type PostgresServer } from "../../support/postgres";
 import { startRedis, type RedisServer } from "../../support/redis";
 import { waitUntil } from "../../support/wait-until";
@@ -124,35 +124,18 @@ describe("blackboard", () => {
     expect((await list("topic=t")).body.entries).toEqual([]);
   });
 
-  it("needs a worker's token (level 5) to write where auth is required; reads need none", async () => {
-    const issuer = await startTokenIssuer();
-    const guarded = await startService({
-      config: loadConfig("blackboard", { DATABASE_URL: postgres.url, RATE_LIMIT_PER_MINUTE: "0", AUTH_REQUIRED: "true", AUTH_JWKS_URL: issuer.jwksUrl }),
-      logger: silentLogger,
-      hostname: "127.0.0.1",
-      port: 0,
+  it("needs a worker's token (level 5) to write where auth is required; reads need none", () =>
+    expectGuardedWrite({
+      service: "blackboard",
+      databaseUrl: postgres.url,
       routes: blackboardRoutes,
-    });
-    try {
-      const write = (token?: string) =>
-        fetch(`${guarded.url}/api/v1/entries`, {
-          method: "POST",
-          headers: { ...HASH, "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-          body: JSON.stringify({ topic: "guarded", agent_id: "agent-1", content: {} }),
-        });
-      const anonymous = await write();
-      expect(anonymous.status).toBe(401);
-      expect(anonymous.headers.get("www-authenticate")).toMatch(/^Bearer/);
-      const observer = await write(issuer.token("observer"));
-      expect(observer.status).toBe(403);
-      expect(await observer.json()).toMatchObject({ requiredLevel: 5, level: 3 });
-      expect((await write(issuer.token("worker"))).status).toBe(201);
-      expect((await fetch(`${guarded.url}/api/v1/entries`, { headers: HASH })).status).toBe(200);
-    } finally {
-      await guarded.shutdown();
-      await issuer.stop();
-    }
-  });
+      path: "/api/v1/entries",
+      body: { topic: "guarded", agent_id: "agent-1", content: {} },
+      below: "observer",
+      required: "worker",
+      acceptedStatus: 201,
+      readPath: "/api/v1/entries",
+    }));
 
   it("refuses a wrong constitutional hash with 403", async () => {
     const res = await call("POST", "/api/v1/entries", { topic: "t", agent_id: "a", content: {} }, { "X-Constitutional-Hash": "ffffffffffffffff" });

@@ -9,8 +9,8 @@ import { metricSample } from "../../support/metrics-text";
 import { startPostgres, type PostgresServer } from "../../support/postgres";
 import { startRedis, type RedisServer } from "../../support/redis";
 import { waitUntil } from "../../support/wait-until";
-import { apiCall, fieldPaths } from "../policy-governance/api-call";
-import { startTokenIssuer, type TokenIssuer } from "../policy-governance/token-issuer";
+import { apiCall, fieldPaths } from "../../support/api-call";
+import { startTokenIssuer, type TokenIssuer } from "../../support/token-issuer";
 
 const PRINCIPLE = {
   id: "no-friday-deploys",

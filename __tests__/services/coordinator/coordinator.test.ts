@@ -8,7 +8,7 @@ import { coordinatorRoutes } from "../../../services/coordinator/routes";
 import { loadConfig, type EnvironmentVariables } from "../../../services/kit/config";
 import { silentLogger } from "../../../services/kit/logger";
 import { startService, type ServiceHandle } from "../../../services/kit/start-service";
-import { startTokenIssuer } from "../policy-governance/token-issuer";
+import { startTokenIssuer } from "../../support/token-issuer";
 import { startPostgres, type PostgresServer } from "../../support/postgres";
 
 type Json = any;

@@ -9,7 +9,7 @@ import { silentLogger } from "../../../services/kit/logger";
 import { startService, type ServiceHandle } from "../../../services/kit/start-service";
 import { freePort } from "../../support/free-port";
 import { startPostgres, type PostgresServer } from "../../support/postgres";
-import { startTokenIssuer } from "../policy-governance/token-issuer";
+import { startTokenIssuer } from "../../support/token-issuer";
 
 type Json = any;
 const HASH = { "X-Constitutional-Hash": CONSTITUTIONAL_HASH };

@@ -5,8 +5,8 @@ import { formalVerificationRoutes } from "../../../services/formal-verification/
 import { loadConfig } from "../../../services/kit/config";
 import { silentLogger } from "../../../services/kit/logger";
 import { startService, type ServiceHandle } from "../../../services/kit/start-service";
-import { apiCall, fieldPaths } from "../policy-governance/api-call";
-import { startTokenIssuer, type TokenIssuer } from "../policy-governance/token-issuer";
+import { apiCall, fieldPaths } from "../../support/api-call";
+import { startTokenIssuer, type TokenIssuer } from "../../support/token-issuer";
 
 const start = (env: Record<string, string> = {}) =>
   startService({

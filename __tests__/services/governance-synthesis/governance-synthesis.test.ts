@@ -9,8 +9,8 @@ import { createLogger, silentLogger } from "../../../services/kit/logger";
 import { startService, type ServiceHandle } from "../../../services/kit/start-service";
 import { startPostgres, type PostgresServer } from "../../support/postgres";
 import { startRedis, type RedisServer } from "../../support/redis";
-import { apiCall, fieldPaths } from "../policy-governance/api-call";
-import { startTokenIssuer, type TokenIssuer } from "../policy-governance/token-issuer";
+import { apiCall, fieldPaths } from "../../support/api-call";
+import { startTokenIssuer, type TokenIssuer } from "../../support/token-issuer";
 
 describe("governance-synthesis", () => {
   let postgres: PostgresServer;

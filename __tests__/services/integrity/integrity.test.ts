@@ -8,7 +8,7 @@ import { silentLogger } from "../../../services/kit/logger";
 import { startService, type ServiceHandle } from "../../../services/kit/start-service";
 import { chainHash } from "../../../services/integrity/chain-hash";
 import { integrityRoutes } from "../../../services/integrity/routes";
-import { startTokenIssuer } from "../policy-governance/token-issuer";
+import { expectGuardedWrite } from "../../support/guarded-write";
 import { startPostgres, type PostgresServer } from "../../support/postgres";
 
 type Json = any;
@@ -216,33 +216,16 @@ describe("integrity", () => {
     expect(report.length).toBe(stored.size);
   }, 60_000);
 
-  it("needs a worker's token (level 5) to write where auth is required; reads need none", async () => {
-    const issuer = await startTokenIssuer();
-    const guarded = await startService({
-      config: loadConfig("integrity", { DATABASE_URL: postgres.url, RATE_LIMIT_PER_MINUTE: "0", AUTH_REQUIRED: "true", AUTH_JWKS_URL: issuer.jwksUrl }),
-      logger: silentLogger,
-      hostname: "127.0.0.1",
-      port: 0,
+  it("needs a worker's token (level 5) to write where auth is required; reads need none", () =>
+    expectGuardedWrite({
+      service: "integrity",
+      databaseUrl: postgres.url,
       routes: integrityRoutes,
-    });
-    try {
-      const write = (token?: string) =>
-        fetch(`${guarded.url}/api/v1/audit`, {
-          method: "POST",
-          headers: { ...HASH, "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-          body: JSON.stringify({ actor: "agent-1", action: "enforce", decision: "allow" }),
-        });
-      const anonymous = await write();
-      expect(anonymous.status).toBe(401);
-      expect(anonymous.headers.get("www-authenticate")).toMatch(/^Bearer/);
-      const observer = await write(issuer.token("observer"));
-      expect(observer.status).toBe(403);
-      expect(await observer.json()).toMatchObject({ requiredLevel: 5, level: 3 });
-      expect((await write(issuer.token("worker"))).status).toBe(201);
-      expect((await fetch(`${guarded.url}/api/v1/audit`, { headers: HASH })).status).toBe(200);
-    } finally {
-      await guarded.shutdown();
-      await issuer.stop();
-    }
-  });
+      path: "/api/v1/audit",
+      body: { actor: "agent-1", action: "enforce", decision: "allow" },
+      below: "observer",
+      required: "worker",
+      acceptedStatus: 201,
+      readPath: "/api/v1/audit",
+    }));
 });

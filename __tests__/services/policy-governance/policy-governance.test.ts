@@ -9,8 +9,8 @@ import { metricSample } from "../../support/metrics-text";
 import { startPostgres, type PostgresServer } from "../../support/postgres";
 import { startRedis, type RedisServer } from "../../support/redis";
 import { waitUntil } from "../../support/wait-until";
-import { apiCall, fieldPaths } from "./api-call";
-import { startTokenIssuer, type TokenIssuer } from "./token-issuer";
+import { apiCall, fieldPaths } from "../../support/api-call";
+import { startTokenIssuer, type TokenIssuer } from "../../support/token-issuer";
 
 const READ_REPOS = { name: "read-repos", rules: [{ id: "allow-read", effect: "allow", action: "read", resource: "repo:*" }] };
 const NO_SECRETS = { name: "no-secrets", rules: [{ id: "deny-secrets", effect: "deny", resource: "repo:secrets*" }] };

@@ -1,6 +1,6 @@
 // One JSON call to a running service, as an API client makes it: the constitutional hash (unless
 // the test sets another), an optional bearer token, and the answer parsed.
-import { CONSTITUTIONAL_HASH } from "../../../services/catalog";
+import { CONSTITUTIONAL_HASH } from "../../services/catalog";
 
 export interface Answer {
   readonly status: number;

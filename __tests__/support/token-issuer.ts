@@ -3,10 +3,10 @@
 import { generateKeyPairSync } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { CONSTITUTIONAL_HASH } from "../../../services/catalog";
-import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, CONSTITUTIONAL_HASH_CLAIM } from "../../../services/kit/access-token";
-import { signJwt } from "../../../services/kit/compact-jwt";
-import { ROLE_LEVELS, type Role } from "../../../services/kit/roles";
+import { CONSTITUTIONAL_HASH } from "../../services/catalog";
+import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, CONSTITUTIONAL_HASH_CLAIM } from "../../services/kit/access-token";
+import { signJwt } from "../../services/kit/compact-jwt";
+import { ROLE_LEVELS, type Role } from "../../services/kit/roles";
 
 export interface TokenIssuer {
   readonly jwksUrl: string;

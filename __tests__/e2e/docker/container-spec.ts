@@ -1,8 +1,9 @@
 // A docker_container resource of cdk.tf.json as the Engine API's create request, attribute by
 // attribute as the Terraform provider sends it, with what this machine changes: host networking
 // instead of the stack's bridge network (every host name of the stack points at 127.0.0.1), ports
-// moved where the stack's port is taken here, and the random_password results, which only
-// Terraform knows, replaced by the test's own.
+// moved where the stack's port is taken here, the random_password results, which only Terraform
+// knows, replaced by the test's own, and the plan's local files written where the test says.
+import { localFileReference, type LocalFileReference } from "./local-files";
 
 /** Attributes this translation understands; any other fails loudly instead of being dropped. */
 const KNOWN = new Set([
@@ -28,6 +29,8 @@ export interface SpecContext {
   readonly password: (resourceId: string) => string;
   /** Name of a docker_volume resource's volume. */
   readonly volumeName: (resourceId: string) => string;
+  /** Writes a local_file (or local_sensitive_file) of the plan as Terraform would; answers its absolute path. */
+  readonly localFile: (reference: LocalFileReference) => string;
   /** Added to the stack's labels, to find the test's containers. */
   readonly extraLabels: Readonly<Record<string, string>>;
 }
@@ -64,6 +67,21 @@ function rewriteEnv(container: any, context: SpecContext): string[] {
   });
 }
 
+/** A bind mount's source: the path itself, or the file Terraform writes for a local_file it names. */
+function hostPath(container: any, volume: any, context: SpecContext): string {
+  const where = `container ${container.name}: host path "${volume.host_path}" of ${volume.container_path}`;
+  const reference = localFileReference(volume.host_path);
+  if (reference) {
+    try {
+      return context.localFile(reference);
+    } catch (error) {
+      throw new Error(`${where}: ${(error as Error).message}`);
+    }
+  }
+  if (volume.host_path.includes("${")) throw new Error(`${where} is a reference this test does not resolve`);
+  return volume.host_path;
+}
+
 function mounts(container: any, context: SpecContext): object[] {
   return ((container.volumes ?? []) as any[]).map((v) => {
     if (v.volume_name) {
@@ -71,7 +89,7 @@ function mounts(container: any, context: SpecContext): object[] {
       const source = match ? context.volumeName(match[1]) : v.volume_name;
       return { Type: "volume", Source: source, Target: v.container_path, ReadOnly: Boolean(v.read_only) };
     }
-    if (v.host_path) return { Type: "bind", Source: v.host_path, Target: v.container_path, ReadOnly: Boolean(v.read_only) };
+    if (v.host_path) return { Type: "bind", Source: hostPath(container, v, context), Target: v.container_path, ReadOnly: Boolean(v.read_only) };
     throw new Error(`container ${container.name}: volume ${JSON.stringify(v)} is neither a named volume nor a host path`);
   });
 }

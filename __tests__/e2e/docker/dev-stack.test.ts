@@ -2,9 +2,11 @@
 // containers started from the synthesized cdk.tf.json, on a real Docker engine.
 // When no engine can be had (no permission, not Linux, another run holds it), the suite is skipped
 // and one line says why; ACGS_DOCKER_E2E=off skips it on purpose.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { CONSTITUTIONAL_HASH, SERVICE_NAMES, type ServiceName } from "../../../services/catalog";
-import { createContainer, launchContainer, removeContainers, type LaunchedContainer } from "./container-launch";
+import { launchContainer, removeContainers, type LaunchedContainer } from "./container-launch";
 import { waitHealthy } from "./container-health";
 import { startDataStandIns, type DataStandIns } from "./data-stand-ins";
 import { synthesizeDevStack, type DevStack, type ImageBuild } from "./dev-stack-plan";
@@ -14,7 +16,8 @@ import { probeDomainRoute } from "./domain-probes";
 import { engineCall } from "./engine-api";
 import { buildImage } from "./image-build";
 import { imageContents, imageSize, listImageFiles, type ImageFiles } from "./image-contents";
-import { loopbackStack, resolvePasswords, type LoopbackStack } from "./loopback-stack";
+import { loopbackStack, resolvePasswords, testPassword, type LoopbackStack } from "./loopback-stack";
+import { mountedFiles, parseShownFiles, SHOW_FILES } from "./mounted-files";
 import { removeStaleImages } from "./stale-images";
 import { releaseSuiteLock, takeSuiteLock } from "./suite-lock";
 
@@ -123,10 +126,13 @@ describeWithEngine("the dev stack on a real Docker engine", () => {
     const launched = new Map<string, LaunchedContainer>();
     const launchErrors = new Map<string, Error>();
     const suiteLabels = { [SUITE.label]: SUITE.value };
+    // Stands for the stack's working directory, where Terraform writes the local files containers mount.
+    let stackDir: string | undefined;
 
     beforeAll(async () => {
+      stackDir = mkdtempSync(path.join(tmpdir(), "acgs-e2e-stack-"));
       data = await startDataStandIns(Object.values(stack.resources.docker_container), resolvePasswords);
-      loopback = await loopbackStack(stack, data.endpoints, suiteLabels);
+      loopback = await loopbackStack(stack, data.endpoints, suiteLabels, stackDir);
       report.push(`not run: ${stack.pulled.map((p) => `${p.name} (${p.image})`).join(", ")}: their images come from a registry, which this machine cannot reach; PostgreSQL and Redis run from Debian's packages instead`);
       for (const line of loopback.moved) report.push(`port moved: ${line}`);
       for (const container of stack.containers) {
@@ -142,6 +148,7 @@ describeWithEngine("the dev stack on a real Docker engine", () => {
     afterAll(async () => {
       await removeContainers(host(), `${SUITE.label}=${SUITE.value}`).catch(() => {});
       await data?.stop();
+      if (stackDir) rmSync(stackDir, { recursive: true, force: true });
     }, 120_000);
 
     const containerOf = (service: ServiceName): LaunchedContainer => {
@@ -207,22 +214,51 @@ describeWithEngine("the dev stack on a real Docker engine", () => {
       await expect(waitHealthy(host(), container, 30_000)).rejects.toThrow(/service "auth" \(container acgs-auth-dev-unhealthy\) is not healthy: its health check failed/);
     }, 60_000);
 
-    // KNOWN PROBLEM, reported: the provider uploads files after create and before start with the
-    // Engine API's archive upload, which the engine refuses for a read-only root file system
-    // ("container rootfs is marked read-only"), so prometheus, alertmanager and grafana cannot be
-    // created as the stack describes them. Remove `.failing` once the stack no longer combines them.
-    test.failing("files the stack uploads reach their read-only containers the provider's way", async () => {
-      const uploading = Object.values(stack.resources.docker_container).filter((c: any) => c.upload && c.read_only);
-      expect(uploading.length).toBeGreaterThan(0);
-      const failures: string[] = [];
-      for (const container of uploading as any[]) {
-        // Their own images cannot be pulled; the refusal does not depend on the image.
-        // Without its volumes (nothing is left behind): the refusal is for the root, wherever the file goes.
-        const standIn = { ...container, name: `${container.name}-upload-check`, volumes: undefined };
-        await createContainer(host(), standIn, loopback.contextFor(standIn, engine!.baseImage)).catch((error: Error) => failures.push(error.message));
+    test("files the stack mounts from local files reach their read-only containers read-only, readable by the container's user", async () => {
+      const componentOf = (c: any) => c.labels.find((l: any) => l.label === "acgs.component")?.value ?? c.name;
+      const shipping = Object.values(stack.resources.docker_container).filter(
+        (c: any) => c.read_only && mountedFiles(c, stack.resources, testPassword).length > 0,
+      );
+      expect(shipping.map(componentOf)).toEqual(expect.arrayContaining(["alertmanager", "grafana", "prometheus"]));
+      const seen = await Promise.all(
+        shipping.map(async (container: any) => {
+          const files = mountedFiles(container, stack.resources, testPassword);
+          // Their own images cannot be pulled: the base image stand-in prints what it sees instead of
+          // running the program, with everything else (user, read-only root, mounts) as the stack has it.
+          const standIn = {
+            ...container,
+            name: `${container.name}-files`,
+            command: ["sh", "-c", SHOW_FILES, "sh", ...files.map((f) => f.path)],
+            restart: "no",
+          };
+          // Anonymous volumes for the named ones: removed with the container, nothing left in the engine.
+          const context = { ...loopback.contextFor(standIn, engine!.baseImage), volumeName: () => "" };
+          const launched = await launchContainer(host(), standIn, context);
+          try {
+            const exit = (await engineCall(host(), "POST", `/containers/${launched.id}/wait`)).json().StatusCode;
+            const logs = await docker(host(), ["logs", launched.id]);
+            const shown = parseShownFiles(logs.stdout);
+            report.push(`files mounted read-only: ${container.name}: ${shown.files.length} files, read as ${shown.user}, exit ${exit}`);
+            const expected = {
+              container: container.name,
+              exit: 0,
+              user: container.user,
+              files: files.map((f) => ({
+                ...f,
+                mountOptions: expect.stringMatching(/^ro(,|$)/),
+                write: expect.stringMatching(/read-only file system/i),
+              })),
+            };
+            return { actual: { container: container.name, exit, user: shown.user, files: shown.files }, expected, stderr: logs.stderr };
+          } finally {
+            await engineCall(host(), "DELETE", `/containers/${launched.id}?force=1&v=1`);
+          }
+        }),
+      );
+      for (const { actual, expected, stderr } of seen) {
+        if (actual.exit !== 0) throw new Error(`container ${actual.container}: the file check exited ${actual.exit}: ${stderr.trim()}`);
+        expect(actual).toEqual(expected);
       }
-      for (const failure of failures) report.push(`upload refused: ${failure}`);
-      expect(failures).toEqual([]);
     }, 60_000);
   });
 });

@@ -1,11 +1,13 @@
 // The dev stack laid onto this machine's loopback: every host name of the stack at 127.0.0.1, each
 // service on its own port (or a free one when that port is taken here), PostgreSQL and Redis where
-// their stand-ins answer, and test passwords for what Terraform's random_password would make.
+// their stand-ins answer, test passwords for what Terraform's random_password would make, and the
+// plan's local files written into a directory standing for the stack's working directory.
 import { createHash } from "node:crypto";
 import { createServer } from "node:net";
 import { freePort } from "../../support/free-port";
 import { containerPort, type Endpoint, type SpecContext } from "./container-spec";
 import { imageResourceOf, type DevStack } from "./dev-stack-plan";
+import { writeLocalFile } from "./local-files";
 
 /** A fixed password per random_password resource: deterministic, and never a real one. */
 export function testPassword(resourceId: string): string {
@@ -33,7 +35,13 @@ export interface LoopbackStack {
   contextFor(container: any, image?: string): SpecContext;
 }
 
-export async function loopbackStack(stack: DevStack, dataEndpoints: readonly Endpoint[], extraLabels: Record<string, string>): Promise<LoopbackStack> {
+/** `stackDir`: where the local files are written, as Terraform writes them relative to its working directory. */
+export async function loopbackStack(
+  stack: DevStack,
+  dataEndpoints: readonly Endpoint[],
+  extraLabels: Record<string, string>,
+  stackDir: string,
+): Promise<LoopbackStack> {
   const all = Object.values(stack.resources.docker_container ?? {});
   const hostNames = [...new Set(all.flatMap((c: any) => [c.name, ...(c.networks_advanced ?? []).flatMap((n: any) => n.aliases ?? [])]))].sort();
   const serviceEndpoints: Endpoint[] = [];
@@ -59,6 +67,7 @@ export async function loopbackStack(stack: DevStack, dataEndpoints: readonly End
         endpoints,
         password: testPassword,
         volumeName: (id) => stack.resources.docker_volume?.[id]?.name ?? id,
+        localFile: (reference) => writeLocalFile(stackDir, stack.resources, reference, testPassword),
         extraLabels,
       };
     },

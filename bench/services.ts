@@ -1,11 +1,17 @@
 // Requests per second and latency of each service's main route, driven by autocannon from this
 // process while every server runs in its own child process, next to a bare node:http server and
 // plain Hono measured in the same run. PostgreSQL and Redis are real servers started here.
-//   npm run bench:services            (BENCH_SECONDS=8 by default; BENCH_ONLY=<name substring>)
+//   npm run bench:services     BENCH_SECONDS=8 (default), BENCH_ONLY=<name substring>,
+//                              BENCH_REPEAT=<n>: best of n full-load runs per target (busy machine)
+//   BENCH_PROFILE=<dir>        also writes each server's CPU profile under <dir>/<target>/ (the
+//                              server's is CPU.*.0.001.cpuprofile; read it with
+//                              npx tsx bench/cpu-profile-summary.ts <file>)
 import autocannon from "autocannon";
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
-import { CONSTITUTIONAL_HASH } from "../services/catalog";
+import { CONSTITUTIONAL_HASH, serviceUrlVariable, type ServiceName } from "../services/catalog";
 import { freePort } from "../__tests__/support/free-port";
 import { startPostgres } from "../__tests__/support/postgres";
 import { startRedis } from "../__tests__/support/redis";
@@ -13,16 +19,23 @@ import { waitUntil } from "../__tests__/support/wait-until";
 import { SERVICE_TARGETS, type BenchRequest, type TargetContext } from "./service-targets";
 
 const ROOT = resolve(__dirname, "..");
-const TSX = join(ROOT, "node_modules/.bin/tsx");
+const PROFILE_DIR = process.env.BENCH_PROFILE ? resolve(process.env.BENCH_PROFILE) : undefined;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 1));
 const CONNECTIONS = 50;
 const OFFERED_RATE = 2000;
+const FIXED_SECONDS = Math.min(SECONDS, 5);
 
 export interface Target {
   readonly name: string;
-  /** A script under bench/targets/, or a service's own entry point. */
+  /** A script under bench/targets/, or a service's own entry point (services/<name>/main.ts). */
   readonly script: string;
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Services started first, each in its own process (their main.ts). The target gets their URLs
+   * as SERVICE_URL_<NAME> (auth's as AUTH_JWKS_URL); prepare gets them in context.peers.
+   */
+  readonly companions?: readonly { readonly service: ServiceName; readonly env?: Readonly<Record<string, string>> }[];
   /** Ratio to bare node:http this route should reach (issue 3's goals). */
   readonly goal?: number;
   /** Runs once against the started server: creates what the route reads, returns the request to drive. */
@@ -43,8 +56,28 @@ interface Measured {
   readonly p99: number;
   readonly errors: number;
   readonly fixedRateP99: number;
-  readonly fixedRateRps: number;
+  /** CPU time of the target's processes (companions included) per request under full load. */
+  readonly cpuMicrosPerRequest: number;
   readonly goal?: number;
+}
+
+interface Server {
+  readonly url: string;
+  readonly child: ChildProcess;
+  log(): string;
+}
+
+// utime + stime of a process, in microseconds (Linux /proc; 0 elsewhere).
+const CLOCK_TICKS_PER_SECOND = 100;
+function cpuMicros(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
 }
 
 function drive(url: string, request: BenchRequest, options: { seconds: number; rate?: number }): Promise<autocannon.Result> {
@@ -64,11 +97,14 @@ function drive(url: string, request: BenchRequest, options: { seconds: number; r
   });
 }
 
-async function startTarget(target: Target, env: Record<string, string>): Promise<{ url: string; child: ChildProcess; log: () => string }> {
+async function startServer(name: string, script: string, env: Record<string, string>): Promise<Server> {
   const port = await freePort();
-  const child = spawn(TSX, [target.script], {
+  // node itself rather than the tsx CLI, which would run the script in a grandchild process.
+  // One profile folder per server: tsx's loader thread writes a profile too (thread id 1).
+  const profile = PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${join(PROFILE_DIR, name.replace(/\W+/g, "-"))}`] : [];
+  const child = spawn(process.execPath, [...profile, "--import", "tsx", script], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", ...env, ...target.env, PORT: String(port) },
+    env: { PATH: process.env.PATH ?? "", ...env, PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -76,73 +112,109 @@ async function startTarget(target: Target, env: Record<string, string>): Promise
   child.stderr!.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(
-    target.name,
+    name,
     async () => output.includes("ready\n") || (await fetch(`${url}/ready`)).status === 200,
     { timeoutMs: 60_000, intervalMs: 200, abandon: () => (child.exitCode !== null ? `exited: ${output}` : undefined) },
   );
   return { url, child, log: () => output };
 }
 
-async function measure(target: Target, env: Record<string, string>, context: TargetContext): Promise<Measured> {
-  const { url, child, log } = await startTarget(target, env);
+async function stopServer(server: Server): Promise<void> {
+  if (server.child.exitCode !== null) return;
+  const exited = new Promise((r) => server.child.once("exit", r));
+  server.child.kill("SIGTERM");
+  await exited;
+}
+
+async function measure(target: Target, baseEnv: Record<string, string>): Promise<Measured> {
+  const servers: Server[] = [];
   try {
-    const request = target.prepare ? await target.prepare(url, context) : target.request!;
-    await drive(url, request, { seconds: 2 }); // warm-up: JIT, pools, caches
-    const full = await drive(url, request, { seconds: SECONDS });
-    const fixed = await drive(url, request, { seconds: Math.min(SECONDS, 5), rate: OFFERED_RATE });
-    const errors = full.errors + full.non2xx + fixed.errors + fixed.non2xx;
-    if (errors > 0) process.stderr.write(`${target.name}: ${errors} errors or non-2xx answers\n${log().slice(-1000)}\n`);
+    const peers: Partial<Record<ServiceName, string>> = {};
+    const env = { ...baseEnv };
+    for (const companion of target.companions ?? []) {
+      const script = `services/${companion.service}/main.ts`;
+      const server = await startServer(`${target.name} ${companion.service}`, script, { ...baseEnv, ...companion.env });
+      servers.push(server);
+      peers[companion.service] = server.url;
+      env[serviceUrlVariable(companion.service)] = server.url;
+      if (companion.service === "auth") env.AUTH_JWKS_URL = `${server.url}/.well-known/jwks.json`;
+    }
+    const main = await startServer(target.name, target.script, { ...env, ...target.env });
+    servers.push(main);
+    const request = target.prepare ? await target.prepare(main.url, { env, peers }) : target.request!;
+    await drive(main.url, request, { seconds: 2 }); // warm-up: JIT, pools, caches
+    const cpuOfServers = () => servers.reduce((sum: number, s) => sum + cpuMicros(s.child.pid), 0);
+    let full: autocannon.Result | undefined;
+    let cpu = 0;
+    for (let i = 0; i < REPEAT; i++) {
+      const before = cpuOfServers();
+      const run = await drive(main.url, request, { seconds: SECONDS });
+      if (full === undefined || run.requests.average > full.requests.average) {
+        full = run;
+        cpu = (cpuOfServers() - before) / Math.max(1, run.requests.total);
+      }
+    }
+    const fixed = await drive(main.url, request, { seconds: FIXED_SECONDS, rate: OFFERED_RATE });
+    const errors = full!.errors + full!.non2xx + fixed.errors + fixed.non2xx;
+    if (errors > 0) process.stderr.write(`${target.name}: ${errors} errors or non-2xx answers\n${main.log().slice(-1000)}\n`);
     return {
       name: target.name,
-      rps: full.requests.average,
-      p50: full.latency.p50,
-      p99: full.latency.p99,
+      rps: full!.requests.average,
+      p50: full!.latency.p50,
+      p99: full!.latency.p99,
       errors,
       fixedRateP99: fixed.latency.p99,
-      fixedRateRps: fixed.requests.average,
+      cpuMicrosPerRequest: cpu,
       goal: target.goal,
     };
   } finally {
-    child.kill("SIGTERM");
-    await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once("exit", r)));
+    for (const server of servers.reverse()) await stopServer(server);
   }
+}
+
+function report(results: readonly Measured[]): void {
+  const bare = results.find((r) => r.name === "bare node:http")!;
+  console.log(`\n${CONNECTIONS} connections, ${SECONDS} s each (best of ${REPEAT}); then an offered ${OFFERED_RATE} req/s for ${FIXED_SECONDS} s (P99 goal < 5 ms)`);
+  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(" ")} (2 cores shared with other work)`);
+  const columns: [string, number][] = [["target", -40], ["req/s", 8], ["P50 ms", 7], ["P99 ms", 7], ["ratio", 6], ["goal", 5], ["@2000 P99", 10], ["errors", 7], ["CPU µs/req", 11], ["CPU ratio", 10]];
+  const row = (cells: string[]) => cells.map((c, i) => (columns[i][1] < 0 ? c.padEnd(-columns[i][1]) : c.padStart(columns[i][1]))).join(" ");
+  console.log(row(columns.map(([c]) => c)));
+  for (const r of results) {
+    const ratio = r.rps / bare.rps;
+    console.log(
+      row([
+        r.name,
+        r.rps.toFixed(0),
+        r.p50.toFixed(2),
+        r.p99.toFixed(2),
+        ratio.toFixed(2),
+        r.goal === undefined ? "" : `${r.goal.toFixed(2)}${ratio >= r.goal ? "" : "!"}`,
+        `${r.fixedRateP99.toFixed(2)}${r.fixedRateP99 < 5 ? "" : "!"}`,
+        String(r.errors),
+        r.cpuMicrosPerRequest.toFixed(1),
+        (bare.cpuMicrosPerRequest / r.cpuMicrosPerRequest).toFixed(2),
+      ]),
+    );
+  }
+  console.log("! = goal missed. CPU µs/req: the target's server processes' CPU time per request under full load");
+  console.log("(steadier than req/s on a shared machine); CPU ratio: bare's over the target's.");
 }
 
 async function main(): Promise<void> {
   const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
   const env = { DATABASE_URL: postgres.url, REDIS_URL: redis.url, RATE_LIMIT_PER_MINUTE: "0", LOG_LEVEL: "warn", HASH_STRICT: "true" };
-  const context: TargetContext = { env };
   const only = process.env.BENCH_ONLY;
   const targets = [...BASELINES, ...SERVICE_TARGETS].filter((t) => !only || t.name === "bare node:http" || t.name.includes(only));
   const results: Measured[] = [];
   try {
     for (const target of targets) {
       process.stderr.write(`measuring ${target.name}...\n`);
-      results.push(await measure(target, env, context));
+      results.push(await measure(target, env));
     }
   } finally {
     await Promise.all([postgres.stop(), redis.stop()]);
   }
-  const bare = results.find((r) => r.name === "bare node:http")!.rps;
-  console.log(`\n${CONNECTIONS} connections, ${SECONDS} s each; then an offered ${OFFERED_RATE} req/s for ${Math.min(SECONDS, 5)} s (P99 goal < 5 ms)`);
-  console.log(["target".padEnd(34), "req/s".padStart(8), "P50 ms".padStart(7), "P99 ms".padStart(7), "ratio".padStart(6), "goal".padStart(5), "@2000 P99".padStart(10), "errors".padStart(7)].join(" "));
-  for (const r of results) {
-    const ratio = r.rps / bare;
-    const goal = r.goal === undefined ? "" : `${r.goal.toFixed(2)}${ratio >= r.goal ? "" : "!"}`;
-    console.log(
-      [
-        r.name.padEnd(34),
-        r.rps.toFixed(0).padStart(8),
-        r.p50.toFixed(2).padStart(7),
-        r.p99.toFixed(2).padStart(7),
-        ratio.toFixed(2).padStart(6),
-        goal.padStart(5),
-        `${r.fixedRateP99.toFixed(2)}${r.fixedRateP99 < 5 ? "" : "!"}`.padStart(10),
-        String(r.errors).padStart(7),
-      ].join(" "),
-    );
-  }
-  console.log("! = goal missed");
+  report(results);
 }
 
 main().catch((error) => {

@@ -1,9 +1,7 @@
 // Refuses /api/ requests made under another constitution, and counts every check for the
-// compliance metrics.
-import type { MiddlewareHandler } from "hono";
+// compliance metrics. A plain check, not middleware: the app runs it before routing.
 import { CONSTITUTIONAL_HASH } from "../catalog";
 import type { ServiceMetrics } from "./metrics";
-import { requestHeader } from "./request-header";
 
 export const CONSTITUTIONAL_HASH_HEADER = "X-Constitutional-Hash";
 
@@ -13,22 +11,17 @@ export interface HashGuardOptions {
   readonly metrics: Pick<ServiceMetrics, "recordCompliance">;
 }
 
-export function constitutionalHashGuard({ strict, metrics }: HashGuardOptions): MiddlewareHandler {
-  return async (c, next) => {
-    const received = requestHeader(c, "x-constitutional-hash");
-    if (received === CONSTITUTIONAL_HASH || (received === undefined && !strict)) {
-      metrics.recordCompliance(true);
-      return next();
-    }
-    metrics.recordCompliance(false);
-    return c.json(
-      {
-        error: received === undefined ? "missing constitutional hash" : "constitutional hash mismatch",
-        header: CONSTITUTIONAL_HASH_HEADER,
-        expected: CONSTITUTIONAL_HASH,
-        received: received ?? null,
-      },
-      403,
-    );
+/** The 403 body for a request without an acceptable hash (the header's value), else undefined. */
+export function hashRefusal(received: string | undefined, { strict, metrics }: HashGuardOptions) {
+  if (received === CONSTITUTIONAL_HASH || (received === undefined && !strict)) {
+    metrics.recordCompliance(true);
+    return undefined;
+  }
+  metrics.recordCompliance(false);
+  return {
+    error: received === undefined ? "missing constitutional hash" : "constitutional hash mismatch",
+    header: CONSTITUTIONAL_HASH_HEADER,
+    expected: CONSTITUTIONAL_HASH,
+    received: received ?? null,
   };
 }

@@ -2,20 +2,26 @@
 // /ready, /metrics, JSON errors, body limit, rate limit, request ids, access logs) in one place;
 // a service only adds its routes to the returned app.
 import { randomUUID } from "node:crypto";
-import { Hono, type Context, type MiddlewareHandler } from "hono";
+import type { ServerResponse } from "node:http";
+import { Hono, type Context, type Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { matchedRoutes } from "hono/route";
+import type { Router } from "hono/router";
+import type { H, RouterRoute } from "hono/types";
+import { getPath } from "hono/utils/url";
 import { version as packageVersion } from "../../package.json";
 import { CONSTITUTIONAL_HASH } from "../catalog";
 import type { ServiceConfig } from "./config";
 import { checkDependencies, type Dependency } from "./dependency";
-import { CONSTITUTIONAL_HASH_HEADER, constitutionalHashGuard } from "./hash-guard";
+import { ContractResponse } from "./contract-response";
+import { CONSTITUTIONAL_HASH_HEADER, hashRefusal } from "./hash-guard";
+import { preparingRouter, type Prepare } from "./preparing-router";
 import { createLogger, type Logger } from "./logger";
 import { createServiceMetrics, type ServiceMetrics } from "./metrics";
-import { rateLimit } from "./rate-limit";
+import { createRateLimiter, rateLimitedBody, socketAddress } from "./rate-limit";
 import { asDependencyUnavailable } from "./unavailable";
-import { mayHaveBody, requestHeader } from "./request-header";
+import { mayHaveBody } from "./request-header";
 import { declaredBodyLength } from "./request-body";
 import type { Principal } from "./access-token";
 import type { TokenGate } from "./require-level";
@@ -55,8 +61,8 @@ export interface ServiceAppOptions {
 
 /** Route label of requests no route matched: raw paths would explode the metric's cardinality. */
 export const UNMATCHED_ROUTE = "unmatched";
-// Probes and scrapes come every few seconds; their access logs are debug noise.
-const QUIET_ROUTES = new Set(["/health", "/ready", "/metrics"]);
+// Probes and scrapes: not limited, not guarded, and (coming every few seconds) logged at debug.
+const PROBE_PATHS = new Set(["/health", "/ready", "/metrics"]);
 // An incoming request id is reused only when it is harmless in logs and headers.
 const SAFE_REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
 const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
@@ -76,46 +82,102 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     verifier: options.tokenVerifier ?? createTokenVerifier({ jwksUrl: config.authJwksUrl }),
   };
 
-  const app = new Hono<ServiceEnv>();
-  // The kit's own middleware, skipped when looking for the route a request matched.
-  const kitHandlers = new Set<unknown>();
-  const use = (path: string, handler: MiddlewareHandler<ServiceEnv>) => {
-    kitHandlers.add(handler);
-    app.use(path, handler);
+  // The contract runs around Hono's dispatch (see `contract` below), not as middleware; handlers
+  // get the request id and token gate from `prepare`, run before the first handler of a request.
+  const prepare: Prepare = (c, run) => {
+    const state = kitState(c);
+    c.set("requestId", state.requestId);
+    c.set("tokenGate", tokenGate);
+    state.context = c;
+    // A chunked body is counted as it streams (a declared length was checked before routing).
+    // (bodyLimit hands on what `run` answers, as Hono's compose hands on what next() does.)
+    const method = c.req.method;
+    if (method === "GET" || method === "HEAD") return undefined;
+    return streamsBody(c) ? limitStreamedBody(c, run as Next) : undefined;
+  };
+  const router = preparingRouter(prepare, (c) => kitState(c).context === c);
+  const app = new Hono<ServiceEnv>({ router: router as unknown as Router<[H, RouterRoute]> });
+  const limitStreamedBody = bodyLimit({
+    maxSize: config.bodyLimitBytes,
+    onError: (c) => c.json(bodyTooLarge(), 413),
+  });
+
+  const streamsBody = (c: Context) => declaredBodyLength(c) === undefined && mayHaveBody(c);
+
+  const limiterOptions = { perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst };
+  const limiter = createRateLimiter(limiterOptions);
+  const hashGuard = { strict: config.hashStrict, metrics };
+  const bodyTooLarge = () => ({ error: "request body too large", limitBytes: config.bodyLimitBytes });
+
+  // Rate limit, hash guard (under /api/ only) and declared body length, before routing: the
+  // refusal, or undefined to go on. Probes and scrapes are exempt.
+  const refusal = (request: Request, env: unknown, method: string, path: string): Response | undefined => {
+    if ((method === "GET" || method === "HEAD") && PROBE_PATHS.has(path)) return undefined;
+    if (limiter !== undefined) {
+      const retryAfterSeconds = limiter(socketAddress(env));
+      if (retryAfterSeconds !== undefined) {
+        return jsonResponse(rateLimitedBody(limiterOptions, retryAfterSeconds), 429, { "Retry-After": String(retryAfterSeconds) });
+      }
+    }
+    // The paths Hono's "/api/*" matches.
+    if (path === "/api" || path.startsWith("/api/")) {
+      const refused = hashRefusal(header(request, env, "x-constitutional-hash"), hashGuard);
+      if (refused !== undefined) return jsonResponse(refused, 403);
+    }
+    const declared = declaredLength(request, env);
+    return declared !== undefined && declared > config.bodyLimitBytes ? jsonResponse(bodyTooLarge(), 413) : undefined;
   };
 
-  use("*", async function contract(c, next) {
+  const dispatch = app.fetch;
+  // The SPEC's contract around every request: request id and hash headers, refusals, metrics and
+  // the access log. Synchronous when the route's answer is: no promise is made for it.
+  const contract = (request: Request, env?: unknown, executionContext?: unknown): Response | Promise<Response> => {
     const start = performance.now();
-    const incoming = requestHeader(c, "x-request-id");
-    const requestId = incoming !== undefined && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    c.set("requestId", requestId);
-    c.set("tokenGate", tokenGate);
-    // Set before next(): every response built through c.* (errors and 404 included) carries them.
-    c.header(CONSTITUTIONAL_HASH_HEADER, CONSTITUTIONAL_HASH);
-    c.header(REQUEST_ID_HEADER, requestId);
-    await next();
-    // A handler returning a raw Response bypasses the prepared headers.
-    if (c.res.headers.get(CONSTITUTIONAL_HASH_HEADER) !== CONSTITUTIONAL_HASH) {
-      c.header(CONSTITUTIONAL_HASH_HEADER, CONSTITUTIONAL_HASH);
-      c.header(REQUEST_ID_HEADER, requestId);
+    const incoming = header(request, env, "x-request-id");
+    const state: KitState = {
+      requestId: incoming !== undefined && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID(),
+      context: undefined,
+    };
+    const outgoing = (env as NodeBindings | undefined)?.outgoing;
+    // On Node's response, they reach every answer (raw Responses and 500s included), and Hono's
+    // response keeps a plain header object, which @hono/node-server writes as it is.
+    if (outgoing instanceof ContractResponse) {
+      outgoing.contractHeaders = { [CONSTITUTIONAL_HASH_HEADER]: CONSTITUTIONAL_HASH, [REQUEST_ID_HEADER]: state.requestId };
+    } else if (outgoing !== undefined) {
+      outgoing.setHeader(CONSTITUTIONAL_HASH_HEADER, CONSTITUTIONAL_HASH);
+      outgoing.setHeader(REQUEST_ID_HEADER, state.requestId);
     }
-    const status = c.res.status;
-    const seconds = (performance.now() - start) / 1000;
-    const route = routeLabel(c, kitHandlers);
-    const method = KNOWN_METHODS.has(c.req.method) ? c.req.method : "OTHER";
-    metrics.observeRequest(route, method, status, seconds);
-    const level = QUIET_ROUTES.has(route) ? "debug" : "info";
-    if (logger.enabled(level)) {
-      logger[level]("request", {
-        requestId,
-        method: c.req.method,
-        path: c.req.path,
-        route,
-        status,
-        durationMs: Math.round(seconds * 1e6) / 1000,
-      });
-    }
-  });
+    const method = request.method;
+    const path = getPath(request);
+    const refused = refusal(request, env, method, path);
+    const finish = (response: Response): Response => {
+      const answer = outgoing === undefined ? withContractHeaders(response, state.requestId) : response;
+      const status = answer.status;
+      const seconds = (performance.now() - start) / 1000;
+      const route = state.context !== undefined ? routeLabel(state.context) : refused !== undefined ? routeOf(method, path) : UNMATCHED_ROUTE;
+      metrics.observeRequest(route, KNOWN_METHODS.has(method) ? method : "OTHER", status, seconds);
+      const level = PROBE_PATHS.has(route) ? "debug" : "info";
+      if (logger.enabled(level)) {
+        logger[level]("request", { requestId: state.requestId, method, path, route, status, durationMs: Math.round(seconds * 1e6) / 1000 });
+      }
+      return answer;
+    };
+    if (refused !== undefined) return finish(refused);
+    // @hono/node-server makes a fresh bindings object per request: the state rides on it. Anyone
+    // else's (app.request in tests) is copied, as it may be shared.
+    const bindings = outgoing !== undefined ? (env as Record<symbol, unknown>) : { ...(env as object) };
+    bindings[KIT_STATE] = state;
+    const answer = dispatch(request, bindings, executionContext as never);
+    return answer instanceof Promise ? answer.then(finish) : finish(answer);
+  };
+  app.fetch = contract as typeof app.fetch;
+
+  // The pattern of the route a refused request would have reached (HEAD is routed as GET).
+  const routeOf = (method: string, path: string): string => {
+    const [matches] = router.match(method === "HEAD" ? "GET" : method, path);
+    const last = matches.at(-1)?.[0][1] as { path?: string } | undefined;
+    return last?.path ?? UNMATCHED_ROUTE;
+  };
 
   app.get("/health", async (c) => {
     const reports = await checkDependencies(dependencies);
@@ -155,21 +217,6 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     return c.body(body, 200, { "Content-Type": metrics.registry.contentType });
   });
 
-  use("*", rateLimit({ perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst }));
-  use("/api/*", constitutionalHashGuard({ strict: config.hashStrict, metrics }));
-  const bodyTooLarge = (c: Context) => c.json({ error: "request body too large", limitBytes: config.bodyLimitBytes }, 413);
-  const limitBody = bodyLimit({
-    maxSize: config.bodyLimitBytes,
-    onError: bodyTooLarge,
-  });
-  use("*", function bodyLimitWhenBody(c, next) {
-    // Looking at req.body would make @hono/node-server build a full Request and AbortController.
-    // A declared length is checked from Node's headers, before any byte is read.
-    const declared = declaredBodyLength(c);
-    if (declared !== undefined) return declared > config.bodyLimitBytes ? Promise.resolve(bodyTooLarge(c)) : next();
-    return mayHaveBody(c) ? limitBody(c, next) : next();
-  });
-
   app.notFound((c) => {
     c.set("unmatched", true);
     return c.json({ error: "not found", method: c.req.method, path: c.req.path }, 404);
@@ -193,13 +240,59 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   return app;
 }
 
-// The pattern of the last matched route that is not kit middleware: the service's route, even
-// when the kit answered first (403, 413, 429).
-function routeLabel(c: Context<ServiceEnv>, kitHandlers: ReadonlySet<unknown>): string {
-  if (c.get("unmatched")) return UNMATCHED_ROUTE;
-  const routes = matchedRoutes(c);
-  for (let i = routes.length - 1; i >= 0; i--) {
-    if (!kitHandlers.has(routes[i].handler)) return routes[i].path;
+const KIT_STATE = Symbol("acgs kit request state");
+
+interface KitState {
+  readonly requestId: string;
+  /** The request's Context, once its first handler runs. */
+  context: Context | undefined;
+}
+
+interface NodeBindings {
+  incoming?: { headers?: Record<string, string | string[] | undefined> };
+  outgoing?: ServerResponse;
+}
+
+function kitState(c: Context): KitState {
+  return (c.env as { [KIT_STATE]: KitState })[KIT_STATE];
+}
+
+/** A request header (lower-case name), from Node's parsed headers when there are some. */
+function header(request: Request, env: unknown, name: string): string | undefined {
+  const headers = (env as NodeBindings | undefined)?.incoming?.headers;
+  if (headers === undefined) return request.headers.get(name) ?? undefined;
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
+/** The Content-Length of a request that is not chunked, undefined when it is not known up front. */
+function declaredLength(request: Request, env: unknown): number | undefined {
+  if (header(request, env, "transfer-encoding") !== undefined) return undefined;
+  const length = header(request, env, "content-length");
+  // Node's HTTP parser has refused a malformed or repeated Content-Length already.
+  return length === undefined ? undefined : Number(length);
+}
+
+function jsonResponse(body: unknown, status: number, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...headers } });
+}
+
+/** Without Node's response to set them on (app.request), the contract's headers go on the Response. */
+function withContractHeaders(response: Response, requestId: string): Response {
+  let answer = response;
+  try {
+    answer.headers.set(CONSTITUTIONAL_HASH_HEADER, CONSTITUTIONAL_HASH);
+  } catch {
+    // Immutable headers (a fetched or redirect Response): answer with a copy.
+    answer = new Response(response.body, response);
+    answer.headers.set(CONSTITUTIONAL_HASH_HEADER, CONSTITUTIONAL_HASH);
   }
-  return UNMATCHED_ROUTE;
+  answer.headers.set(REQUEST_ID_HEADER, requestId);
+  return answer;
+}
+
+// The pattern of the last route the request matched: the route label of its metrics.
+function routeLabel(c: Context<ServiceEnv>): string {
+  if (c.get("unmatched")) return UNMATCHED_ROUTE;
+  return matchedRoutes(c).at(-1)?.path ?? UNMATCHED_ROUTE;
 }

@@ -1,9 +1,10 @@
 // Runs a service's app on a real port and stops it gracefully: stop accepting, let in-flight
 // requests finish (bounded by SHUTDOWN_TIMEOUT_MS), then close the pools.
 import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
+import type { Server, ServerResponse } from "node:http";
 import { createAdaptorServer } from "@hono/node-server";
 import type { ServiceConfig } from "./config";
+import { ContractResponse } from "./contract-response";
 import type { Logger } from "./logger";
 import { createServiceApp, type ServiceApp } from "./service-app";
 import { openServiceContext, type ServiceContext } from "./service-context";
@@ -45,7 +46,8 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   });
   options.routes?.(app, context);
 
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  // ContractResponse adds the contract's headers as each answer is written (see its file).
+  const server = createAdaptorServer({ fetch: app.fetch, serverOptions: { ServerResponse: ContractResponse as typeof ServerResponse } }) as Server;
   try {
     await listen(server, options.port ?? config.port, options.hostname);
   } catch (error) {

@@ -9,4 +9,7 @@ module.exports = {
   },
   setupFilesAfterEnv: ["cdktf/lib/testing/adapters/jest"],
   testTimeout: 60000,
+  // One suite at a time: the end-to-end suites start many servers on free ports, and a port picked
+  // by one suite must not be taken by another before its server binds it.
+  maxWorkers: 1,
 };

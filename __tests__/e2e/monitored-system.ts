@@ -185,11 +185,16 @@ export async function startMonitoredSystem(): Promise<MonitoredSystem> {
     ]);
 
     const answers = (url: string) => async () => (await fetch(url, { signal: AbortSignal.timeout(2000) })).status === 200;
+    // Ready means this service answers on its port, not some other server that took the port first.
+    const isService = (name: string) => async () => {
+      const response = await fetch(`http://127.0.0.1:${servicePorts[name as ServiceName]}/health`, { signal: AbortSignal.timeout(2000) });
+      return response.status === 200 && ((await response.json()) as { service?: string }).service === name;
+    };
     await Promise.all([
       waitUntil("alertmanager", answers(`http://127.0.0.1:${alertmanagerPort}/-/ready`), { timeoutMs: 30_000, abandon: () => alertmanager.exitReason() }),
       waitUntil("prometheus", answers(`http://127.0.0.1:${prometheusPort}/-/ready`), { timeoutMs: 30_000, abandon: () => prometheus.exitReason() }),
       ...SERVICES.map((s) =>
-        waitUntil(s.name, answers(`http://127.0.0.1:${servicePorts[s.name]}/ready`), {
+        waitUntil(s.name, async () => (await isService(s.name)()) && (await answers(`http://127.0.0.1:${servicePorts[s.name]}/ready`)()), {
           timeoutMs: 90_000,
           intervalMs: 200,
           abandon: () => processes.get(s.name)!.exitReason(),

@@ -1,6 +1,7 @@
 // Prints where a V8 CPU profile (node --cpu-prof) spent its time: the functions with the most
 // self time, and the heaviest callers including what they call.
 //   npx tsx bench/cpu-profile-summary.ts <file.cpuprofile> [top=25]
+//   FOCUS=<function name> also lists what that function's time went to, callee by callee.
 import { readFileSync } from "node:fs";
 
 interface ProfileNode {

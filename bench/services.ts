@@ -3,12 +3,15 @@
 // plain Hono measured in the same run. PostgreSQL and Redis are real servers started here.
 //   npm run bench:services     BENCH_SECONDS=8 (default), BENCH_ONLY=<name substring>,
 //                              BENCH_REPEAT=<n>: best of n full-load runs per target (busy machine)
+//   Servers run as the images run them: bundled by esbuild with services/Dockerfile's flags (tsx
+//   would add a __name() call per named closure made per request). BENCH_TSX=1 runs the sources
+//   through tsx instead.
 //   BENCH_PROFILE=<dir>        also writes each server's CPU profile under <dir>/<target>/ (the
 //                              server's is CPU.*.0.001.cpuprofile; read it with
 //                              npx tsx bench/cpu-profile-summary.ts <file>)
 import autocannon from "autocannon";
-import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { CONSTITUTIONAL_HASH, serviceUrlVariable, type ServiceName } from "../services/catalog";
@@ -25,6 +28,8 @@ const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 1));
 const CONNECTIONS = 50;
 const OFFERED_RATE = 2000;
 const FIXED_SECONDS = Math.min(SECONDS, 5);
+// Inside node_modules, so that the bundles' external packages resolve from the repository.
+const BUNDLE_DIR = join(ROOT, "node_modules/.cache/acgs-bench");
 
 export interface Target {
   readonly name: string;
@@ -97,12 +102,29 @@ function drive(url: string, request: BenchRequest, options: { seconds: number; r
   });
 }
 
+/** The bundle of a script, built once per run, as services/Dockerfile builds a service's. */
+const bundles = new Map<string, string>();
+function runnable(script: string): string[] {
+  if (process.env.BENCH_TSX === "1") return ["--import", "tsx", script];
+  let bundle = bundles.get(script);
+  if (bundle === undefined) {
+    bundle = join(BUNDLE_DIR, `${script.replace(/\W+/g, "-")}.js`);
+    mkdirSync(BUNDLE_DIR, { recursive: true });
+    execFileSync(
+      join(ROOT, "node_modules/.bin/esbuild"),
+      [script, "--bundle", "--platform=node", "--target=node20", "--format=cjs", "--external:@electric-sql/pglite", "--external:pg-native", "--log-level=warning", `--outfile=${bundle}`],
+      { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] },
+    );
+    bundles.set(script, bundle);
+  }
+  return [bundle];
+}
+
 async function startServer(name: string, script: string, env: Record<string, string>): Promise<Server> {
   const port = await freePort();
-  // node itself rather than the tsx CLI, which would run the script in a grandchild process.
-  // One profile folder per server: tsx's loader thread writes a profile too (thread id 1).
+  // One profile folder per server (under tsx, its loader thread writes a profile too: thread 1).
   const profile = PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${join(PROFILE_DIR, name.replace(/\W+/g, "-"))}`] : [];
-  const child = spawn(process.execPath, [...profile, "--import", "tsx", script], {
+  const child = spawn(process.execPath, [...profile, ...runnable(script)], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", ...env, PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],

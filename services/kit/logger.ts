@@ -41,6 +41,18 @@ function batchedStdout(line: string): void {
 }
 process.on("exit", flushStdout);
 
+// Lines come many per millisecond under load: the timestamp is formatted once per millisecond.
+let isoAt = -1;
+let iso = "";
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoAt) {
+    isoAt = now;
+    iso = new Date(now).toISOString();
+  }
+  return iso;
+}
+
 export function createLogger({ service, level = "info", write }: LoggerOptions): Logger {
   const sink = write ?? batchedStdout;
   const threshold = RANK[level];
@@ -48,7 +60,7 @@ export function createLogger({ service, level = "info", write }: LoggerOptions):
   const servicePart = `,"service":${JSON.stringify(service)},"msg":`;
   const emit = (lvl: LogLevel, msg: string, fields?: LogFields) => {
     if (RANK[lvl] < threshold) return;
-    let line = `{"time":"${new Date().toISOString()}","level":"${lvl}"${servicePart}${JSON.stringify(msg)}`;
+    let line = `{"time":"${isoNow()}","level":"${lvl}"${servicePart}${JSON.stringify(msg)}`;
     if (fields) {
       const rest = JSON.stringify(fields, errorReplacer);
       if (rest.length > 2) line += `,${rest.slice(1, -1)}`;

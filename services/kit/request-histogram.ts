@@ -48,6 +48,8 @@ interface ExportedValue {
   readonly value: number;
   readonly labels: Record<string, string | number>;
   readonly metricName?: string;
+  /** prom-client's buckets carry one (null without exemplars). */
+  readonly exemplar?: null;
   readonly sharedLabels?: Labels;
 }
 
@@ -64,17 +66,17 @@ export function createRequestHistogram({ registry, name, help, buckets, counter 
       let cumulative = 0;
       bounds.forEach((le, i) => {
         cumulative += s.counts[i];
-        values.push({ labels: { le }, value: cumulative, metricName: `${name}_bucket`, sharedLabels: s.labels });
+        values.push({ labels: { le }, value: cumulative, metricName: `${name}_bucket`, exemplar: null, sharedLabels: s.labels });
       });
       values.push(
-        { labels: { le: "+Inf" }, value: s.count, metricName: `${name}_bucket`, sharedLabels: s.labels },
+        { labels: { le: "+Inf" }, value: s.count, metricName: `${name}_bucket`, exemplar: null, sharedLabels: s.labels },
         { labels: {}, value: s.sum, metricName: `${name}_sum`, sharedLabels: s.labels },
         { labels: {}, value: s.count, metricName: `${name}_count`, sharedLabels: s.labels },
       );
     }
     return values;
   };
-  const splay = (v: ExportedValue) => ({ value: v.value, metricName: v.metricName, labels: { ...v.labels, ...v.sharedLabels } });
+  const splay = ({ sharedLabels, ...v }: ExportedValue) => ({ ...v, labels: { ...v.labels, ...sharedLabels } });
   // As with prom-client, a reset series is absent from the exposition until observed again.
   const reset = () => {
     for (const s of all) {

@@ -14,7 +14,7 @@ import { version as packageVersion } from "../../package.json";
 import { CONSTITUTIONAL_HASH } from "../catalog";
 import type { ServiceConfig } from "./config";
 import { checkDependencies, type Dependency } from "./dependency";
-import { ContractResponse } from "./contract-response";
+import { ContractResponse, REQUEST_ID_HEADER } from "./contract-response";
 import { CONSTITUTIONAL_HASH_HEADER, hashRefusal } from "./hash-guard";
 import { preparingRouter, type Prepare } from "./preparing-router";
 import { createLogger, type Logger } from "./logger";
@@ -27,7 +27,7 @@ import type { Principal } from "./access-token";
 import type { TokenGate } from "./require-level";
 import { createTokenVerifier, type TokenVerifier } from "./token-verifier";
 
-export const REQUEST_ID_HEADER = "X-Request-Id";
+export { REQUEST_ID_HEADER } from "./contract-response";
 
 export type ServiceEnv = {
   Variables: {
@@ -82,32 +82,32 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     verifier: options.tokenVerifier ?? createTokenVerifier({ jwksUrl: config.authJwksUrl }),
   };
 
-  // The contract runs around Hono's dispatch (see `contract` below), not as middleware; handlers
-  // get the request id and token gate from `prepare`, run before the first handler of a request.
+  const bodyTooLarge = () => ({ error: "request body too large", limitBytes: config.bodyLimitBytes });
+  const limitStreamedBody = bodyLimit({ maxSize: config.bodyLimitBytes, onError: (c) => c.json(bodyTooLarge(), 413) });
+  const streamsBody = (c: Context) => declaredBodyLength(c) === undefined && mayHaveBody(c);
+  const limiterOptions = { perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst };
+  const limiter = createRateLimiter(limiterOptions);
+  const hashGuard = { strict: config.hashStrict, metrics };
+
+  // The contract runs around Hono's dispatch (app.fetch below), not as middleware; handlers get
+  // the request id and token gate from `prepare`, run before the first handler of a request.
   const prepare: Prepare = (c, run) => {
     const state = kitState(c);
     c.set("requestId", state.requestId);
     c.set("tokenGate", tokenGate);
     state.context = c;
-    // A chunked body is counted as it streams (a declared length was checked before routing).
-    // (bodyLimit hands on what `run` answers, as Hono's compose hands on what next() does.)
+    // A chunked body is counted as it streams (a declared length was checked before routing);
+    // bodyLimit hands on what `run` answers, as Hono's compose hands on what next() does.
     const method = c.req.method;
     if (method === "GET" || method === "HEAD") return undefined;
     return streamsBody(c) ? limitStreamedBody(c, run as Next) : undefined;
   };
   const router = preparingRouter(prepare, (c) => kitState(c).context === c);
-  const app = new Hono<ServiceEnv>({ router: router as unknown as Router<[H, RouterRoute]> });
-  const limitStreamedBody = bodyLimit({
-    maxSize: config.bodyLimitBytes,
-    onError: (c) => c.json(bodyTooLarge(), 413),
+  const app = new Hono<ServiceEnv>({
+    router: router as unknown as Router<[H, RouterRoute]>,
+    // The contract has parsed the path already.
+    getPath: (request, options) => (options?.env as { [KIT_STATE]?: KitState } | undefined)?.[KIT_STATE]?.path ?? getPath(request),
   });
-
-  const streamsBody = (c: Context) => declaredBodyLength(c) === undefined && mayHaveBody(c);
-
-  const limiterOptions = { perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst };
-  const limiter = createRateLimiter(limiterOptions);
-  const hashGuard = { strict: config.hashStrict, metrics };
-  const bodyTooLarge = () => ({ error: "request body too large", limitBytes: config.bodyLimitBytes });
 
   // Rate limit, hash guard (under /api/ only) and declared body length, before routing: the
   // refusal, or undefined to go on. Probes and scrapes are exempt.
@@ -128,49 +128,49 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     return declared !== undefined && declared > config.bodyLimitBytes ? jsonResponse(bodyTooLarge(), 413) : undefined;
   };
 
+  // The access log and metrics of an answered request; the answer, with the contract's headers.
+  const finish = (state: KitState, response: Response): Response => {
+    const answer = state.plain ? withContractHeaders(response, state.requestId) : response;
+    const { method, path, requestId } = state;
+    const status = answer.status;
+    const seconds = (performance.now() - state.start) / 1000;
+    const route = state.context !== undefined ? routeLabel(state.context) : state.refused ? routeOf(method, path) : UNMATCHED_ROUTE;
+    metrics.observeRequest(route, KNOWN_METHODS.has(method) ? method : "OTHER", status, seconds);
+    const level = PROBE_PATHS.has(route) ? "debug" : "info";
+    if (logger.enabled(level)) {
+      logger[level]("request", { requestId, method, path, route, status, durationMs: Math.round(seconds * 1e6) / 1000 });
+    }
+    return answer;
+  };
+
   const dispatch = app.fetch;
   // The SPEC's contract around every request: request id and hash headers, refusals, metrics and
-  // the access log. Synchronous when the route's answer is: no promise is made for it.
-  const contract = (request: Request, env?: unknown, executionContext?: unknown): Response | Promise<Response> => {
+  // the access log. Synchronous when the route's answer is: no promise is made for it. (No
+  // closure is made per request either.)
+  app.fetch = function contract(request: Request, env?: unknown, executionContext?: unknown): Response | Promise<Response> {
     const start = performance.now();
     const incoming = header(request, env, "x-request-id");
-    const state: KitState = {
-      requestId: incoming !== undefined && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID(),
-      context: undefined,
-    };
+    const requestId = incoming !== undefined && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     const outgoing = (env as NodeBindings | undefined)?.outgoing;
-    // On Node's response, they reach every answer (raw Responses and 500s included), and Hono's
-    // response keeps a plain header object, which @hono/node-server writes as it is.
+    // On Node's response, the headers reach every answer (raw Responses and 500s included).
     if (outgoing instanceof ContractResponse) {
-      outgoing.contractHeaders = { [CONSTITUTIONAL_HASH_HEADER]: CONSTITUTIONAL_HASH, [REQUEST_ID_HEADER]: state.requestId };
+      outgoing.requestId = requestId;
     } else if (outgoing !== undefined) {
       outgoing.setHeader(CONSTITUTIONAL_HASH_HEADER, CONSTITUTIONAL_HASH);
-      outgoing.setHeader(REQUEST_ID_HEADER, state.requestId);
+      outgoing.setHeader(REQUEST_ID_HEADER, requestId);
     }
     const method = request.method;
     const path = getPath(request);
     const refused = refusal(request, env, method, path);
-    const finish = (response: Response): Response => {
-      const answer = outgoing === undefined ? withContractHeaders(response, state.requestId) : response;
-      const status = answer.status;
-      const seconds = (performance.now() - start) / 1000;
-      const route = state.context !== undefined ? routeLabel(state.context) : refused !== undefined ? routeOf(method, path) : UNMATCHED_ROUTE;
-      metrics.observeRequest(route, KNOWN_METHODS.has(method) ? method : "OTHER", status, seconds);
-      const level = PROBE_PATHS.has(route) ? "debug" : "info";
-      if (logger.enabled(level)) {
-        logger[level]("request", { requestId: state.requestId, method, path, route, status, durationMs: Math.round(seconds * 1e6) / 1000 });
-      }
-      return answer;
-    };
-    if (refused !== undefined) return finish(refused);
+    const state: KitState = { requestId, start, method, path, refused: refused !== undefined, plain: outgoing === undefined, context: undefined };
+    if (refused !== undefined) return finish(state, refused);
     // @hono/node-server makes a fresh bindings object per request: the state rides on it. Anyone
     // else's (app.request in tests) is copied, as it may be shared.
     const bindings = outgoing !== undefined ? (env as Record<symbol, unknown>) : { ...(env as object) };
     bindings[KIT_STATE] = state;
     const answer = dispatch(request, bindings, executionContext as never);
-    return answer instanceof Promise ? answer.then(finish) : finish(answer);
-  };
-  app.fetch = contract as typeof app.fetch;
+    return answer instanceof Promise ? answer.then((response) => finish(state, response)) : finish(state, answer);
+  } as typeof app.fetch;
 
   // The pattern of the route a refused request would have reached (HEAD is routed as GET).
   const routeOf = (method: string, path: string): string => {
@@ -244,6 +244,14 @@ const KIT_STATE = Symbol("acgs kit request state");
 
 interface KitState {
   readonly requestId: string;
+  /** performance.now() at arrival. */
+  readonly start: number;
+  readonly method: string;
+  readonly path: string;
+  /** Answered by the contract itself (429, 403, 413) before routing. */
+  readonly refused: boolean;
+  /** No Node response to put the contract's headers on (app.request): they go on the Response. */
+  readonly plain: boolean;
   /** The request's Context, once its first handler runs. */
   context: Context | undefined;
 }

@@ -1,6 +1,6 @@
 // Verifies access tokens offline against auth's published keys (JWKS). Each distinct token is
-// verified once; its verdict is kept in a small LRU until the token expires, so a checked route
-// costs a map lookup, not a signature check.
+// verified once; its verdict is kept (least recently used dropped first) until the token expires,
+// so a checked route costs a map lookup, not a signature check.
 import type { JsonWebKey, KeyObject } from "node:crypto";
 import { CONSTITUTIONAL_HASH } from "../catalog";
 import { principalFromClaims, type Principal } from "./access-token";
@@ -47,7 +47,19 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     failureBackoffMs = 1000,
   } = options;
   const loadKeys = options.loadKeys ?? fetchJwks(requiredUrl(options.jwksUrl), fetchTimeoutMs);
-  const verdicts = new Map<string, Principal>();
+  // Two generations instead of a strict LRU, which would reorder its map on every hit: a hit in the
+  // young map costs one lookup; a hit in the old one moves the verdict to the young one; a full
+  // young map becomes the old one. At most cacheSize verdicts in all.
+  const youngCapacity = cacheSize >= 2 ? Math.floor(cacheSize / 2) : cacheSize;
+  let young = new Map<string, Principal>();
+  let old = new Map<string, Principal>();
+  const remember = (token: string, principal: Principal) => {
+    if (young.size >= youngCapacity) {
+      old = cacheSize >= 2 ? young : new Map();
+      young = new Map();
+    }
+    young.set(token, principal);
+  };
   let keys: KeySet | undefined;
   let fetchedAt = -Infinity;
   let fetching: Promise<KeySet> | undefined;
@@ -98,11 +110,17 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   };
 
   const cached = (token: string): Principal | undefined => {
-    const principal = verdicts.get(token);
-    if (principal === undefined) return undefined;
-    verdicts.delete(token);
-    if (principal.exp * 1000 <= now()) return undefined;
-    verdicts.set(token, principal); // most recently used goes last
+    let principal = young.get(token);
+    if (principal === undefined) {
+      principal = old.get(token);
+      if (principal === undefined) return undefined;
+      old.delete(token);
+      remember(token, principal);
+    }
+    if (principal.exp * 1000 <= now()) {
+      young.delete(token);
+      return undefined;
+    }
     return principal;
   };
 
@@ -115,8 +133,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       const key = await keyFor(decoded.kid);
       if (!hasValidSignature(decoded, key)) throw new InvalidTokenError("token signature is not valid");
       const principal = principalFromClaims(decoded.payload, now() / 1000);
-      if (verdicts.size >= cacheSize) verdicts.delete(verdicts.keys().next().value as string);
-      verdicts.set(token, principal);
+      remember(token, principal);
       return principal;
     },
   };

@@ -3,6 +3,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import { readBodyText } from "./request-body";
+import { requestHeader } from "./request-header";
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
 
@@ -17,7 +18,7 @@ export function jsonBody<T extends z.ZodType>(
   schema: T,
 ): MiddlewareHandler<any, string, { in: { json: z.input<T> }; out: { json: z.output<T> } }> {
   return async (c, next) => {
-    const contentType = c.req.header("content-type");
+    const contentType = requestHeader(c, "content-type");
     if (contentType !== undefined && !JSON_MEDIA_TYPE.test(contentType)) {
       return c.json({ error: "unsupported content type", expected: "application/json", received: contentType }, 415);
     }

@@ -1,7 +1,8 @@
 // Requests per second and latency of each service's main route, driven from this process while
 // every server runs in its own child process, next to a bare node:http server and plain Hono
 // measured in the same run: full load by autocannon, then latency at an evenly paced offered
-// 2,000 req/s by bench/open-loop.ts. PostgreSQL and Redis are real servers started here.
+// 2,000 req/s by bench/open-loop.ts. PostgreSQL (fsync and synchronous commit on) and Redis are
+// real servers started here.
 //   npm run bench:services     BENCH_SECONDS=8 (default), BENCH_ONLY=<name substring>,
 //                              BENCH_REPEAT=<n>: best of n full-load runs per target (busy machine)
 //   Servers run as the images run them: bundled by esbuild with services/Dockerfile's flags (tsx
@@ -233,7 +234,8 @@ function report(results: readonly Measured[]): void {
 }
 
 async function main(): Promise<void> {
-  const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+  // Durable commits, as in production: a write's latency includes its WAL flush.
+  const [postgres, redis] = await Promise.all([startPostgres({ durable: true }), startRedis()]);
   const env = { DATABASE_URL: postgres.url, REDIS_URL: redis.url, RATE_LIMIT_PER_MINUTE: "0", LOG_LEVEL: "warn", HASH_STRICT: "true" };
   const only = process.env.BENCH_ONLY;
   const targets = [...BASELINES, ...SERVICE_TARGETS].filter((t) => !only || t.name === "bare node:http" || t.name.includes(only));

@@ -1,7 +1,7 @@
 // The main route of each service, as bench/services.ts drives it: what to create first, then the
-// request repeated under load. Not here yet: governance-synthesis (synthesize calls two services
-// per request), evolutionary-computation (a run is a job, not a request) and auth's own routes
-// (login is a memory-hard KDF on purpose); auth is measured through the token check it enables.
+// request repeated under load. auth's login is a memory-hard KDF on purpose (about a quarter of
+// a second of a core per login), so it is offered a rate it can take, not 2,000 req/s; auth is
+// also measured through the token check it enables (the token-checked targets).
 import { CONSTITUTIONAL_HASH, type ServiceName } from "../services/catalog";
 import type { Target } from "./services";
 
@@ -58,6 +58,31 @@ const VERIFY: BenchRequest = {
       { id: "allow-readers", effect: "allow", subject: "role:reader", action: "read" },
       { id: "allow-writers", effect: "allow", subject: ["role:writer", "role:admin"], action: ["read", "write"] },
       { id: "deny-writes-archive", effect: "deny", action: "write", resource: "archive:*" },
+    ],
+  },
+};
+
+const SYNTHESIZE: BenchRequest = {
+  method: "POST",
+  path: "/api/v1/synthesize",
+  body: {
+    principle: "Agents must never delete production databases",
+    context: { subjects: ["agent:*"], resources: ["db:prod/*"], exceptions: ["agent:dba"] },
+  },
+};
+
+// A small run, answered inline; each request also reads the recorded decisions from policy-governance.
+const EVOLVE: BenchRequest = {
+  method: "POST",
+  path: "/api/v1/evolve",
+  body: {
+    seed: 42,
+    generations: 5,
+    population: 10,
+    parameters: [
+      { name: "threshold", min: 0, max: 1 },
+      { name: "action:delete", min: 0, max: 1 },
+      { name: "resource:dataset:secret*", min: 0, max: 1 },
     ],
   },
 };
@@ -172,6 +197,54 @@ export const SERVICE_TARGETS: Target[] = [
       const token = await accessToken(peers.auth);
       await call(url, "POST", VALIDATE.path, VALIDATE.body, [200], token);
       return withToken(VALIDATE, token);
+    },
+  },
+  {
+    name: "governance-synthesis synthesize (+ 2 peers)",
+    script: "services/governance-synthesis/main.ts",
+    companions: [{ service: "constitutional-ai" }, { service: "formal-verification" }],
+    prepare: async (url) => {
+      await call(url, SYNTHESIZE.method, SYNTHESIZE.path, SYNTHESIZE.body, [200]);
+      return SYNTHESIZE;
+    },
+  },
+  {
+    name: "evolutionary-computation evolve (small, inline)",
+    script: "services/evolutionary-computation/main.ts",
+    companions: [{ service: "policy-governance" }],
+    prepare: async (url, { peers }) => {
+      const policies = peers["policy-governance"]!;
+      await call(
+        policies,
+        "POST",
+        "/api/v1/policies",
+        {
+          name: "bench-evolve",
+          rules: [
+            { id: "allow-read", effect: "allow", action: "read", resource: "dataset:*" },
+            { id: "deny-secrets", effect: "deny", priority: 10, resource: "dataset:secret*" },
+          ],
+          activate: true,
+        },
+        [201],
+      );
+      // Decisions to learn from: reads of public and secret datasets, deletes.
+      for (let i = 0; i < 60; i++) {
+        const request = { subject: `agent:bench-${i % 5}`, action: i % 3 === 0 ? "delete" : "read", resource: i % 4 === 0 ? `dataset:secret-${i}` : `dataset:public-${i}` };
+        await call(policies, "POST", "/api/v1/enforce", request, [200]);
+      }
+      await call(url, EVOLVE.method, EVOLVE.path, EVOLVE.body, [200]);
+      return EVOLVE;
+    },
+  },
+  {
+    name: "auth login (scrypt N=2^15)",
+    script: "services/auth/main.ts",
+    offeredRate: 4,
+    note: "login hashes with scrypt (N=2^15, r=8, p=3: 32 MiB, ~0.25 s of a core) by design; offered 4 req/s, not 2,000",
+    prepare: async (url) => {
+      await accessToken(url);
+      return { method: "POST", path: "/api/v1/login", body: { username: BENCH_ACCOUNT.username, password: BENCH_ACCOUNT.password } };
     },
   },
 ];

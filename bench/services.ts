@@ -44,6 +44,10 @@ export interface Target {
    * as SERVICE_URL_<NAME> (auth's as AUTH_JWKS_URL); prepare gets them in context.peers.
    */
   readonly companions?: readonly { readonly service: ServiceName; readonly env?: Readonly<Record<string, string>> }[];
+  /** Requests per second offered in the paced run, when not OFFERED_RATE (say why in `note`). */
+  readonly offeredRate?: number;
+  /** Printed under the table. */
+  readonly note?: string;
   /** Ratio to bare node:http this route should reach (issue 3's goals). */
   readonly goal?: number;
   /** Runs once against the started server: creates what the route reads, returns the request to drive. */
@@ -65,6 +69,8 @@ interface Measured {
   readonly errors: number;
   /** Latency at an even-paced offered OFFERED_RATE (bench/open-loop.ts). */
   readonly atRate: OpenLoopResult;
+  readonly offeredRate: number;
+  readonly note?: string;
   /** CPU time of the target's processes (companions included) per request under full load. */
   readonly cpuMicrosPerRequest: number;
   readonly goal?: number;
@@ -183,7 +189,7 @@ async function measure(target: Target, baseEnv: Record<string, string>): Promise
         cpu = (cpuOfServers() - before) / Math.max(1, run.requests.total);
       }
     }
-    const atRate = await openLoop(main.url, { method: request.method, path: request.path, headers: requestHeaders(request), body: bodyText(request) }, { rate: OFFERED_RATE, seconds: FIXED_SECONDS, connections: CONNECTIONS });
+    const atRate = await openLoop(main.url, { method: request.method, path: request.path, headers: requestHeaders(request), body: bodyText(request) }, { rate: target.offeredRate ?? OFFERED_RATE, seconds: FIXED_SECONDS, connections: CONNECTIONS });
     const errors = full!.errors + full!.non2xx + atRate.errors;
     if (errors > 0) process.stderr.write(`${target.name}: ${errors} errors or non-2xx answers\n${main.log().slice(-1000)}\n`);
     return {
@@ -193,6 +199,8 @@ async function measure(target: Target, baseEnv: Record<string, string>): Promise
       p99: full!.latency.p99,
       errors,
       atRate,
+      offeredRate: target.offeredRate ?? OFFERED_RATE,
+      note: target.note,
       cpuMicrosPerRequest: cpu,
       goal: target.goal,
     };
@@ -204,9 +212,9 @@ async function measure(target: Target, baseEnv: Record<string, string>): Promise
 function report(results: readonly Measured[]): void {
   const bare = results.find((r) => r.name === "bare node:http")!;
   console.log(`\nFull load: ${CONNECTIONS} connections, ${SECONDS} s each (best of ${REPEAT}; autocannon's latencies are whole ms).`);
-  console.log(`Then an offered ${OFFERED_RATE} req/s, evenly paced, for ${FIXED_SECONDS} s (bench/open-loop.ts; P99 goal < 5 ms).`);
+  console.log(`Then "offered": ${OFFERED_RATE} req/s unless noted, evenly paced, for ${FIXED_SECONDS} s (bench/open-loop.ts; P99 goal < 5 ms).`);
   console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(" ")} (2 cores shared with other work)`);
-  const columns: [string, number][] = [["target", -40], ["req/s", 8], ["P50 ms", 7], ["P99 ms", 7], ["ratio", 6], ["goal", 5], ["@2000 P50", 10], ["@2000 P99", 10], ["errors", 7], ["CPU µs/req", 11], ["CPU ratio", 10]];
+  const columns: [string, number][] = [["target", -46], ["req/s", 8], ["P50 ms", 7], ["P99 ms", 7], ["ratio", 6], ["goal", 5], ["offered", 8], ["paced P50", 10], ["paced P99", 10], ["errors", 7], ["CPU µs/req", 11], ["CPU ratio", 10]];
   const row = (cells: string[]) => cells.map((c, i) => (columns[i][1] < 0 ? c.padEnd(-columns[i][1]) : c.padStart(columns[i][1]))).join(" ");
   console.log(row(columns.map(([c]) => c)));
   for (const r of results) {
@@ -219,6 +227,7 @@ function report(results: readonly Measured[]): void {
         r.p99.toFixed(2),
         ratio.toFixed(2),
         r.goal === undefined ? "" : `${r.goal.toFixed(2)}${ratio >= r.goal ? "" : "!"}`,
+        String(r.offeredRate),
         r.atRate.p50.toFixed(2),
         `${r.atRate.p99.toFixed(2)}${r.atRate.p99 < 5 ? "" : "!"}`,
         String(r.errors),
@@ -229,6 +238,7 @@ function report(results: readonly Measured[]): void {
   }
   console.log("! = goal missed. CPU µs/req: the target's server processes' CPU time per request under full load");
   console.log("(steadier than req/s on a shared machine); CPU ratio: bare's over the target's.");
+  for (const r of results) if (r.note) console.log(`${r.name}: ${r.note}`);
   const lag = Math.max(...results.map((r) => r.atRate.sendLagP99));
   console.log(`The paced generator's own timer lag (P99, worst target): ${lag.toFixed(2)} ms, not counted in the @2000 latencies (a late timer sends a small burst, which is).`);
 }

@@ -27,12 +27,15 @@ export function canonicalEntry({ sequence, actor, action, decision, details, rec
 }
 
 /**
- * The canonical JSON of an entry up to its sequence number, which the database completes with
- * `<sequence>}` once it has locked the chain head: the whole append is then one statement.
+ * The canonical JSON of an entry up to its sequence number, which `linkHash` completes with
+ * `<sequence>}` once the chain head is locked: the costly part is done before taking the lock.
+ * canonicalEntry's keys, written out in their sorted order ("sequence" last), as it runs per append.
  */
-export function canonicalEntryBeforeSequence(entry: Omit<ChainedEntry, "sequence">): string {
-  const full = canonicalEntry({ ...entry, sequence: 0 });
-  const tail = '"sequence":0}';
-  if (!full.endsWith(tail)) throw new Error("canonical entry does not end with its sequence");
-  return full.slice(0, -"0}".length);
+export function canonicalEntryBeforeSequence({ actor, action, decision, details, recorded_at }: Omit<ChainedEntry, "sequence">): string {
+  return `{"action":${JSON.stringify(action)},"actor":${JSON.stringify(actor)},"decision":${JSON.stringify(decision)},"details":${canonicalJson(details)},"recorded_at":${JSON.stringify(recorded_at)},"sequence":`;
+}
+
+/** chainHash, from the entry's canonicalEntryBeforeSequence and the sequence it is given. */
+export function linkHash(previousHash: string, canonicalBeforeSequence: string, sequence: number): string {
+  return createHash("sha256").update(previousHash).update(canonicalBeforeSequence).update(`${sequence}}`).digest("hex");
 }

@@ -6,24 +6,10 @@ import { requireLevel } from "../kit/require-level";
 import { ROLE_LEVELS } from "../kit/roles";
 import type { ServiceApp } from "../kit/service-app";
 import type { ServiceContext } from "../kit/service-context";
+import { registerBatchMetrics } from "./batch-metrics";
 import { verifyChain } from "./chain-verifier";
+import { auditEntrySchema } from "./entry-schema";
 import { openAuditStore } from "./store";
-
-const NUL = "\u0000";
-// PostgreSQL text cannot hold NUL; refusing it here keeps it a 400 instead of a failed INSERT.
-const label = (max: number) =>
-  z.string().min(1).max(max).refine((s) => !s.includes(NUL), "must not contain NUL characters");
-
-// Strict: a field the log would silently drop is a field the caller believes was recorded.
-const auditEntrySchema = z.strictObject({
-  actor: label(200),
-  action: label(200),
-  decision: label(100),
-  details: z
-    .record(z.string(), z.json())
-    .refine((d) => !JSON.stringify(d).includes("\\u0000"), "must not contain NUL characters")
-    .default({}),
-});
 
 const count = (max: number) =>
   z.string().regex(/^\d{1,15}$/, "must be a non-negative integer").transform(Number).pipe(z.number().max(max, `must be at most ${max}`));
@@ -36,6 +22,7 @@ const listQuery = z.object({
 export function integrityRoutes(app: ServiceApp, context: ServiceContext): void {
   if (!context.database) throw new Error("integrity needs its database");
   const store = openAuditStore(context.database);
+  registerBatchMetrics(context.metrics.registry, context.config.service.name, store.batching);
   // Apply the schema at start; a database still down is retried by the first request.
   store.ready().catch((error: Error) => context.logger.warn("audit schema not applied yet", { error: error.message }));
 

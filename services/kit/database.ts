@@ -12,8 +12,17 @@ export interface QueryResult<R> {
   readonly rowCount: number;
 }
 
+export interface QueryOptions {
+  /**
+   * Runs the statement as a named prepared statement: the server parses and plans it once per
+   * connection, then only binds and executes it (bench/prepared-statements.ts measures the gain).
+   * One name, one text: giving a name to a second text throws. For statements run often.
+   */
+  readonly name?: string;
+}
+
 export interface Queryable {
-  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>>;
 }
 
 export interface Database extends Queryable {

@@ -1,7 +1,7 @@
 // PostgreSQL through a `pg` pool with short timeouts: a dead server must fail requests fast
 // (503 and a failing /ready), not queue them.
 import { Pool, type PoolClient } from "pg";
-import type { Database, QueryResult, Queryable } from "./database";
+import type { Database, QueryOptions, QueryResult, Queryable } from "./database";
 import type { Logger } from "./logger";
 import { DependencyUnavailableError, isDatabaseConnectionError } from "./unavailable";
 
@@ -26,8 +26,12 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): Databa
   pool.on("error", (error) => logger.warn("postgres connection lost", { error: error.message }));
 
   const description = describe(url);
-  const run = async <R>(client: Pool | PoolClient, text: string, params?: readonly unknown[]): Promise<QueryResult<R>> => {
-    const answer = await client.query(text, params as unknown[] | undefined).catch(unavailableWhenUnreachable);
+  const statementName = uniqueStatementNames();
+  const run = async <R>(client: Pool | PoolClient, text: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> => {
+    const values = params as unknown[] | undefined;
+    // A named statement is parsed once per pooled connection (pg remembers which it has prepared).
+    const pending = options?.name === undefined ? client.query(text, values) : client.query({ name: statementName(options.name, text), text, values });
+    const answer = await pending.catch(unavailableWhenUnreachable);
     // Several statements in one text (a migration) answer one result each; the last one is the answer.
     const result = Array.isArray(answer) ? answer[answer.length - 1] : answer;
     return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length };
@@ -38,13 +42,13 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): Databa
     kind: "postgresql",
     description,
     opened: () => Promise.resolve(),
-    query: (text, params) => run(pool, text, params),
+    query: (text, params, options) => run(pool, text, params, options),
     async transaction(fn) {
       const client = await pool.connect().catch(unavailableWhenUnreachable);
       // A checked-out client losing its server emits "error"; unheard, it would crash the process.
       const onLost = (error: Error) => logger.warn("postgres connection lost in a transaction", { error: error.message });
       client.on("error", onLost);
-      const tx: Queryable = { query: (text, params) => run(client, text, params) };
+      const tx: Queryable = { query: (text, params, options) => run(client, text, params, options) };
       try {
         await client.query("BEGIN");
         const result = await fn(tx);
@@ -70,6 +74,20 @@ export function createPostgresDatabase(options: PostgresDatabaseOptions): Databa
       closing ??= pool.end();
       return closing;
     },
+  };
+}
+
+/**
+ * Checks that each statement name keeps one text. pg only notices a second text on a connection
+ * that prepared the first, so the mistake would fail at random; here it fails on its first call.
+ */
+function uniqueStatementNames(): (name: string, text: string) => string {
+  const texts = new Map<string, string>();
+  return (name, text) => {
+    const known = texts.get(name);
+    if (known === undefined) texts.set(name, text);
+    else if (known !== text) throw new Error(`statement name "${name}" is already used for another text`);
+    return name;
   };
 }
 

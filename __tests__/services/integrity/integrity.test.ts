@@ -7,12 +7,17 @@ import { loadConfig } from "../../../services/kit/config";
 import { silentLogger } from "../../../services/kit/logger";
 import { startService, type ServiceHandle } from "../../../services/kit/start-service";
 import { chainHash } from "../../../services/integrity/chain-hash";
+import { MAX_DETAILS_DEPTH } from "../../../services/integrity/entry-schema";
 import { integrityRoutes } from "../../../services/integrity/routes";
 import { expectGuardedWrite } from "../../support/guarded-write";
+import { metricSample } from "../../support/metrics-text";
 import { startPostgres, type PostgresServer } from "../../support/postgres";
+import { waitUntil } from "../../support/wait-until";
 
 type Json = any;
 const HASH = { "X-Constitutional-Hash": CONSTITUTIONAL_HASH };
+/** `depth` arrays nested in one another around a number. */
+const nested = (depth: number): unknown => (depth === 0 ? 1 : [nested(depth - 1)]);
 
 describe("integrity", () => {
   let postgres: PostgresServer;
@@ -82,9 +87,14 @@ describe("integrity", () => {
       [{ action: "a", decision: "allow" }, "actor"],
       [{ actor: "a", action: "b", decision: "" }, "decision"],
       [{ actor: "a", action: "b", decision: "allow", details: [1, 2] }, "details"],
-      [{ actor: "a", action: "b", decision: "allow", details: { note: "nul \u0000 here" } }, "details"],
+      [{ actor: "a", action: "b", decision: "allow", details: { note: "nul \u0000 here" } }, "details.note"],
       [{ actor: "a\u0000", action: "b", decision: "allow" }, "actor"],
       [{ actor: 7, action: "b", decision: "allow" }, "actor"],
+      // Unpaired surrogates would be stored as U+FFFD, and the entry would then verify as tampered.
+      [{ actor: "a\ud800", action: "b", decision: "allow" }, "actor"],
+      [{ actor: "a", action: "b", decision: "allow", details: { note: ["ok", "\udc00"] } }, "details.note.1"],
+      [{ actor: "a", action: "b", decision: "allow", details: { ["k\ud800"]: 1 } }, "details.k\ud800"],
+      [{ actor: "a", action: "b", decision: "allow", details: { k: nested(MAX_DETAILS_DEPTH) } }, `details.k${".0".repeat(MAX_DETAILS_DEPTH - 1)}`],
     ];
     for (const [body, field] of cases) {
       const res = await append(body);
@@ -94,6 +104,9 @@ describe("integrity", () => {
     const unknown = await append({ actor: "a", action: "b", decision: "allow", severity: "high" });
     expect(unknown.status).toBe(400);
     expect(unknown.body.fields[0].message).toContain("severity");
+    // JSON.parse reads 1e999 as Infinity, which JSON cannot hold.
+    const infinite = await append('{"actor":"a","action":"b","decision":"allow","details":{"n":1e999}}');
+    expect(infinite.body.fields).toEqual([{ path: "details.n", message: "must be a finite number" }]);
     const malformed = await append("{not json");
     expect(malformed.status).toBe(400);
     expect(malformed.body.error).toBe("malformed JSON body");
@@ -215,6 +228,94 @@ describe("integrity", () => {
     for (const entry of acknowledged) expect(stored.get(entry.hash)).toEqual(entry);
     expect(report.length).toBe(stored.size);
   }, 60_000);
+
+  // A connection of its own: the halt test above has dropped `admin`'s.
+  const superuser = async () => {
+    const client = new Client({ connectionString: postgres.url });
+    await client.connect();
+    return client;
+  };
+  const metric = async (url: string, name: string) => metricSample(await (await fetch(`${url}/metrics`)).text(), name);
+  const appendTo = async (url: string, entry: unknown) => {
+    const res = await fetch(`${url}/api/v1/audit`, { method: "POST", headers: { ...HASH, "Content-Type": "application/json" }, body: JSON.stringify(entry) });
+    return { status: res.status, body: (await res.json()) as Json };
+  };
+
+  it("answers appends only once their batch is committed, and fails every append of a failed batch", async () => {
+    // A batch fails in SQL here because of a constraint added for the test: the input checks leave
+    // no entry that could fail on its own.
+    const locker = await superuser();
+    await locker.query("ALTER TABLE audit_entries ADD CONSTRAINT test_refuses_poison CHECK (actor <> 'poison') NOT VALID");
+    try {
+      const batchesBefore = (await metric(service.url, "acgs_audit_batches_total"))!;
+      const appendsBefore = (await metric(service.url, "acgs_audit_batched_appends_total"))!;
+      // Holding the chain head's lock keeps the first batch from committing.
+      await locker.query("BEGIN");
+      await locker.query("SELECT * FROM audit_chain_head FOR UPDATE");
+      let blockerAnswered = false;
+      const blocker = append({ actor: "blocker", action: "enforce", decision: "allow" }).finally(() => (blockerAnswered = true));
+      await waitUntil("the first batch to be written", async () => (await metric(service.url, "acgs_audit_batches_total")) === batchesBefore + 1, { timeoutMs: 10_000, intervalMs: 10 });
+      const batched = ["good-1", "poison", "good-2"].map((actor) => append({ actor, action: "enforce", decision: "allow" }));
+      await waitUntil("three appends waiting", async () => (await metric(service.url, "acgs_audit_appends_waiting")) === 3, { timeoutMs: 10_000, intervalMs: 10 });
+      expect(blockerAnswered).toBe(false);
+      await locker.query("COMMIT");
+
+      const first = await blocker;
+      expect(first.status).toBe(201);
+      expect((await Promise.all(batched)).map((r) => r.status)).toEqual([500, 500, 500]);
+      expect(await metric(service.url, "acgs_audit_batches_total")).toBe(batchesBefore + 2);
+      expect(await metric(service.url, "acgs_audit_batched_appends_total")).toBe(appendsBefore + 4);
+      // None of the failed batch is stored; the chain goes on from the blocker.
+      expect((await call("GET", `/api/v1/audit?after=${first.body.sequence}`)).body.entries).toEqual([]);
+      expect(await verify()).toMatchObject({ valid: true, head: { sequence: first.body.sequence, hash: first.body.hash } });
+      // At the depth limit, details are accepted.
+      const next = await append({ actor: "good-3", action: "enforce", decision: "allow", details: { k: nested(MAX_DETAILS_DEPTH - 1) } });
+      expect(next.body).toMatchObject({ sequence: first.body.sequence + 1, previous_hash: first.body.hash });
+    } finally {
+      await locker.query("ROLLBACK"); // a no-op unless the test failed while holding the lock
+      await locker.query("ALTER TABLE audit_entries DROP CONSTRAINT test_refuses_poison");
+      await locker.end();
+    }
+  });
+
+  it("keeps one valid chain when two instances on one PostgreSQL append in batches at the same time", async () => {
+    const second = await startService({
+      config: loadConfig("integrity", { DATABASE_URL: postgres.url, RATE_LIMIT_PER_MINUTE: "0" }),
+      logger: silentLogger,
+      hostname: "127.0.0.1",
+      port: 0,
+      routes: integrityRoutes,
+    });
+    const db = await superuser();
+    try {
+      const before = (await verify()).length;
+      const instances = [service.url, second.url];
+      const results = await Promise.all(
+        Array.from({ length: 160 }, (_, i) => appendTo(instances[i % 2], { actor: `instance-${i % 2}`, action: "enforce", decision: "allow", details: { i } })),
+      );
+      expect(results.every((r) => r.status === 201)).toBe(true);
+      const sequences = results.map((r) => r.body.sequence).sort((a, b) => a - b);
+      expect(sequences).toEqual(Array.from({ length: 160 }, (_, i) => before + i + 1));
+      expect(await verify()).toMatchObject({ valid: true, length: before + 160, verified: before + 160 });
+      const stored = (await call("GET", `/api/v1/audit?after=${before}&limit=1000`)).body.entries;
+      expect(stored).toEqual(results.map((r) => r.body).sort((a, b) => a.sequence - b.sequence));
+
+      // Both instances committed batches of several entries (one transaction id per batch)...
+      const batches = await db.query<{ actor: string; size: number }>(
+        "SELECT min(actor) AS actor, count(*)::int AS size FROM audit_entries WHERE sequence > $1 GROUP BY xmin::text",
+        [before],
+      );
+      for (const actor of ["instance-0", "instance-1"]) {
+        expect(batches.rows.filter((b) => b.actor === actor && b.size > 1).length).toBeGreaterThan(0);
+      }
+      // ...and found the chain head moved by the other, then linked their batch again.
+      const moved = (await metric(service.url, "acgs_audit_head_moved_total"))! + (await metric(second.url, "acgs_audit_head_moved_total"))!;
+      expect(moved).toBeGreaterThan(0);
+    } finally {
+      await db.end();
+      await second.shutdown();
+    }
+  });
 
   it("needs a worker's token (level 5) to write where auth is required; reads need none", () =>
     expectGuardedWrite({

@@ -11,6 +11,7 @@ import { createServiceClient } from "../kit/service-client";
 import type { ServiceContext } from "../kit/service-context";
 import { PARAMETER_NAME } from "./decision-fitness";
 import { DecisionSourceError, fetchDecisions } from "./decision-source";
+import { sharedReads } from "./shared-reads";
 import { createEvolutionJobs } from "./evolution-jobs";
 import { runEvolution } from "./evolution-run";
 import { openEvolutionStore } from "./store";
@@ -59,6 +60,8 @@ export function evolutionRoutes(app: ServiceApp, context: ServiceContext, option
   const { inlineLimit = 20_000, maxRunningJobs = 2 } = options;
   const store = openEvolutionStore(context.database);
   const policyGovernance = createServiceClient(context.config, "policy-governance", 5000);
+  // One read of the decisions serves every request that arrived before it started.
+  const decisions = sharedReads((requestId?: string) => fetchDecisions(policyGovernance, requestId));
   const jobs = createEvolutionJobs(store, context.logger, maxRunningJobs);
   store.ready().catch((error: Error) => context.logger.warn("evolution schema not applied yet", { error: error.message }));
 
@@ -66,7 +69,7 @@ export function evolutionRoutes(app: ServiceApp, context: ServiceContext, option
     const request = c.req.valid("json");
     let source;
     try {
-      source = await fetchDecisions(policyGovernance, c.get("requestId"));
+      source = await decisions.read(c.get("requestId"));
     } catch (error) {
       if (!(error instanceof DecisionSourceError)) throw error;
       return c.json({ error: "policy-governance answered unexpectedly", detail: error.detail }, 502);

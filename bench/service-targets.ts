@@ -132,8 +132,13 @@ export const SERVICE_TARGETS: Target[] = [
     name: "coordinator coordinate (+ blackboard)",
     script: "services/coordinator/main.ts",
     companions: [{ service: "blackboard" }],
+    // Several agents, as a deployment has: eight able to analyse (half of them also review, half
+    // audit), so assignment spreads the tasks by load instead of every request counting on one agent.
     prepare: async (url) => {
-      await call(url, "POST", "/api/v1/agents", { agent_id: "bench-agent", capabilities: ["bench.analysis"], capacity: 10_000 }, [200, 201]);
+      for (let i = 1; i <= 8; i++) {
+        const capabilities = ["bench.analysis", i % 2 === 0 ? "bench.review" : "bench.audit"];
+        await call(url, "POST", "/api/v1/agents", { agent_id: `bench-agent-${i}`, capabilities, capacity: 10_000 }, [200, 201]);
+      }
       return {
         method: "POST",
         path: "/api/v1/coordinate",

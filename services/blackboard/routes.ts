@@ -1,6 +1,8 @@
 // blackboard's routes: agents post entries under a topic and page through them with a cursor.
-// A full page can never change (see store.ts), so full pages are cached; the last, partial page
-// is always read fresh, which makes a write visible without any invalidation.
+// A full page can never change (see store.ts), so full pages are cached (page-cache.ts); the
+// last, partial page is always read fresh, which makes a write visible without any invalidation
+// (requests for the same page share fresh reads: shared-reads.ts). Entries can also be posted
+// many at once: the coordinator posts the tasks it assigned together in one call.
 import { z } from "zod";
 import { jsonBody } from "../kit/json-body";
 import { queryParams } from "../kit/query-params";
@@ -8,6 +10,8 @@ import { requireLevel } from "../kit/require-level";
 import { ROLE_LEVELS } from "../kit/roles";
 import type { ServiceApp } from "../kit/service-app";
 import type { ServiceContext } from "../kit/service-context";
+import { createPageCache } from "./page-cache";
+import { createSharedReads } from "./shared-reads";
 import { openBlackboardStore, type EntryPosition } from "./store";
 
 const NAME = /^[A-Za-z0-9][\w.:/-]*$/;
@@ -21,6 +25,10 @@ const entrySchema = z.object({
   content: z.json().refine((c) => !JSON.stringify(c).includes("\\u0000"), "must not contain NUL characters"),
   tags: z.array(name(64)).max(32).default([]),
 });
+
+// Stored in one transaction, with ids in the order given.
+const MAX_BATCH = 1000;
+const batchSchema = z.object({ entries: z.array(entrySchema).min(1).max(MAX_BATCH) });
 
 const CURSOR = /^(\d{1,20})-(\d{1,19})$/;
 const XID8_MAX = 2n ** 64n - 1n;
@@ -42,29 +50,34 @@ const pageQuery = z.object({
 });
 
 const PAGE_TTL_SECONDS = 300;
+const JSON_TYPE = { "Content-Type": "application/json" };
 
 export function blackboardRoutes(app: ServiceApp, context: ServiceContext): void {
   if (!context.database) throw new Error("blackboard needs its database");
   const store = openBlackboardStore(context.database);
-  const { cache } = context;
+  const pages = createPageCache({ shared: context.cache, metrics: context.metrics, sharedTtlSeconds: PAGE_TTL_SECONDS });
+  const reads = createSharedReads<string>();
   store.ready().catch((error: Error) => context.logger.warn("blackboard schema not applied yet", { error: error.message }));
 
-  app.post("/api/v1/entries", requireLevel(ROLE_LEVELS.worker), jsonBody(entrySchema), async (c) => c.json(await store.add(c.req.valid("json")), 201));
+  const worker = requireLevel(ROLE_LEVELS.worker);
+  app.post("/api/v1/entries", worker, jsonBody(entrySchema), async (c) => c.json((await store.add([c.req.valid("json")]))[0], 201));
+  app.post("/api/v1/entries/batch", worker, jsonBody(batchSchema), async (c) => c.json({ entries: await store.add(c.req.valid("json").entries) }, 201));
 
   app.get("/api/v1/entries", queryParams(pageQuery), async (c) => {
     const { topic, since, limit, cursor } = c.req.valid("query");
     const key = `page:${JSON.stringify([topic ?? null, since ?? null, cursor ?? null, limit])}`;
-    const cached = await cache.get(key);
-    if (cached !== undefined) return c.body(cached, 200, { "Content-Type": "application/json" });
+    const cached = await pages.get(key);
+    if (cached !== undefined) return c.body(cached, 200, JSON_TYPE);
 
-    const page = await store.page({ topic, since, limit, after: cursor === undefined ? undefined : position(cursor) });
-    const body = JSON.stringify({
-      entries: page.entries,
+    const body = await reads.read(key, async () => {
+      const page = await store.page({ topic, since, limit, after: cursor === undefined ? undefined : position(cursor) });
       // Kept when the page is empty, so a poller waiting for new entries keeps its place.
-      next_cursor: page.last ? `${page.last.xid}-${page.last.id}` : (cursor ?? null),
+      const nextCursor = page.lastCursor ?? cursor;
+      const json = `{"entries":${page.entriesJson},"next_cursor":${nextCursor === undefined ? "null" : `"${nextCursor}"`}}`;
+      pages.remember(key, json, page.count === limit);
+      return json;
     });
-    if (page.entries.length === limit) await cache.set(key, body, PAGE_TTL_SECONDS);
-    return c.body(body, 200, { "Content-Type": "application/json" });
+    return c.body(body, 200, JSON_TYPE);
   });
 }
 

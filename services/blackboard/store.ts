@@ -2,6 +2,7 @@
 // and only once every transaction that could still commit before them has finished (below the
 // snapshot's xmin). A reader paging with a cursor therefore never skips an entry whose insert was
 // still in flight, which ordering by the bigserial id alone cannot promise.
+// PostgreSQL writes the JSON of a page itself: the service passes it on without parsing a row.
 import type { Database } from "../kit/database";
 import type { Migration } from "../kit/migrations";
 import { schemaReady } from "../kit/schema-ready";
@@ -53,68 +54,69 @@ export interface EntryQuery {
 }
 
 export interface EntryPage {
-  readonly entries: Entry[];
-  /** Position of the last entry, or undefined when the page is empty. */
-  readonly last?: EntryPosition;
+  /** The entries as a JSON array, written by PostgreSQL. */
+  readonly entriesJson: string;
+  readonly count: number;
+  /** Cursor of the last entry ("<xid>-<id>"), or undefined when the page is empty. */
+  readonly lastCursor?: string;
 }
 
 export interface BlackboardStore {
   ready(): Promise<void>;
-  add(entry: NewEntry): Promise<Entry>;
+  /** Stores the entries in one transaction; their ids follow their order. */
+  add(entries: readonly NewEntry[]): Promise<Entry[]>;
   page(query: EntryQuery): Promise<EntryPage>;
 }
 
-interface EntryRow {
-  id: string;
-  topic: string;
-  agent_id: string;
-  content: unknown;
-  tags: string[];
-  created_at: Date | string;
-  xid: string;
-}
+// ISO 8601 in UTC with milliseconds, as JavaScript's toISOString() writes it.
+const isoTime = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-const COLUMNS = "id, topic, agent_id, content, tags, created_at, xid::text AS xid";
+// The entries come as one JSON array; ORDER BY n hands them to the sequence in their order.
+const INSERT = `
+  INSERT INTO blackboard_entries (topic, agent_id, content, tags)
+  SELECT e->>'topic', e->>'agent_id', e->'content', ARRAY(SELECT jsonb_array_elements_text(e->'tags'))
+    FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS batch (e, n)
+   ORDER BY n
+  RETURNING id, ${isoTime("created_at")} AS created_at`;
+
+// Two texts rather than "$1 IS NULL OR topic = $1", so each gets a plan that uses its index.
+const pageSql = (byTopic: boolean) => `
+  SELECT '[' || coalesce(string_agg(row_to_json(entry)::text, ',' ORDER BY p.xid, p.id), '') || ']' AS entries,
+         count(*)::int AS count,
+         (array_agg(p.xid::text || '-' || p.id ORDER BY p.xid DESC, p.id DESC))[1] AS last_cursor
+    FROM (SELECT id, topic, agent_id, content, tags, created_at, xid FROM blackboard_entries
+           WHERE ${byTopic ? "topic = $1" : "$1::text IS NULL"}
+             AND (xid, id) > ($2::xid8, $3::bigint)
+             AND xid < pg_snapshot_xmin(pg_current_snapshot())
+             AND ($4::timestamptz IS NULL OR created_at >= $4)
+           ORDER BY xid, id
+           LIMIT $5) p,
+         LATERAL (SELECT p.id, p.topic, p.agent_id, p.content, p.tags, ${isoTime("p.created_at")} AS created_at) entry`;
+const PAGE_BY_TOPIC = pageSql(true);
+const PAGE_ALL = pageSql(false);
 
 export function openBlackboardStore(database: Database): BlackboardStore {
   const ready = schemaReady(database, "blackboard", MIGRATIONS);
 
   return {
     ready,
-    async add(entry) {
+    async add(entries) {
       await ready();
-      const { rows } = await database.query<EntryRow>(
-        `INSERT INTO blackboard_entries (topic, agent_id, content, tags) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
-        [entry.topic, entry.agent_id, JSON.stringify(entry.content), entry.tags],
-      );
-      return toEntry(rows[0]);
+      const { rows } = await database.query<{ id: string; created_at: string }>(INSERT, [JSON.stringify(entries)], { name: "blackboard-insert" });
+      // RETURNING gives no order; the ids do, as the entries took them in order.
+      const stored = rows.map((row) => ({ id: Number(row.id), created_at: row.created_at })).sort((a, b) => a.id - b.id);
+      // The content stored is JSON.stringify's of the given value, so it reads back equal to it.
+      return entries.map(({ topic, agent_id, content, tags }, i) => ({ id: stored[i].id, topic, agent_id, content, tags, created_at: stored[i].created_at }));
     },
     async page({ topic, since, after, limit }) {
       await ready();
-      // Two texts rather than "$1 IS NULL OR topic = $1", so each gets a plan that uses its index.
-      const { rows } = await database.query<EntryRow>(
-        `SELECT ${COLUMNS} FROM blackboard_entries
-          WHERE ${topic === undefined ? "$1::text IS NULL" : "topic = $1"}
-            AND (xid, id) > ($2::xid8, $3::bigint)
-            AND xid < pg_snapshot_xmin(pg_current_snapshot())
-            AND ($4::timestamptz IS NULL OR created_at >= $4)
-          ORDER BY xid, id
-          LIMIT $5`,
+      const { rows } = await database.query<{ entries: string; count: number; last_cursor: string | null }>(
+        topic === undefined ? PAGE_ALL : PAGE_BY_TOPIC,
         [topic ?? null, after?.xid ?? "0", after?.id ?? "0", since ?? null, limit],
+        { name: topic === undefined ? "blackboard-page" : "blackboard-page-by-topic" },
       );
-      const last = rows.at(-1);
-      return { entries: rows.map(toEntry), last: last ? { xid: last.xid, id: last.id } : undefined };
+      const [row] = rows;
+      return { entriesJson: row.entries, count: row.count, lastCursor: row.last_cursor ?? undefined };
     },
-  };
-}
-
-function toEntry(row: EntryRow): Entry {
-  return {
-    id: Number(row.id),
-    topic: row.topic,
-    agent_id: row.agent_id,
-    content: row.content,
-    tags: row.tags,
-    created_at: new Date(row.created_at).toISOString(),
   };
 }

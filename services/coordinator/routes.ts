@@ -1,11 +1,12 @@
-// coordinator's routes: the agent registry, and POST /api/v1/coordinate, which records a task
-// against the least loaded capable agent, posts it on the blackboard and only then acknowledges
-// it. The hot path is three steps: one statement, one blackboard call, one statement.
+// coordinator's routes: the agent registry, and POST /api/v1/coordinate, which counts a task
+// against the least loaded capable agent, posts it on the blackboard, records it and only then
+// acknowledges it. The three steps are shared by the requests of a batch (task-intake.ts).
 // - No registered agent has the capability: 200 with status "queued" (posted all the same, so an
 //   agent can pick it up from the blackboard). Capacity weighs the load; it is not a hard cap.
-// - The blackboard is down (or rate-limits us): 503 with Retry-After, and the task is discarded,
-//   never acknowledged. If it timed out after storing the entry, that entry names a task that
-//   does not exist (GET /api/v1/tasks/:id answers 404); the client's retry creates a new one.
+// - The blackboard is down (or rate-limits us): 503 with Retry-After; the task is never recorded
+//   and its agent's count goes back. If the call timed out after the blackboard stored the entry,
+//   that entry names a task that does not exist (GET /api/v1/tasks/:id answers 404); the
+//   client's retry creates a new one.
 import { z } from "zod";
 import { CONSTITUTIONAL_HASH } from "../catalog";
 import { jsonBody } from "../kit/json-body";
@@ -16,8 +17,8 @@ import { ROLE_LEVELS } from "../kit/roles";
 import type { ServiceApp } from "../kit/service-app";
 import { createServiceClient } from "../kit/service-client";
 import type { ServiceContext } from "../kit/service-context";
-import { DependencyUnavailableError } from "../kit/unavailable";
-import { openCoordinatorStore, type Task } from "./store";
+import { openCoordinatorStore } from "./store";
+import { createTaskIntake } from "./task-intake";
 
 // Task types become blackboard topics ("tasks.<type>"), so they follow the blackboard's naming.
 const NAME = /^[A-Za-z0-9][\w.:/-]*$/;
@@ -51,7 +52,7 @@ const agentsQuery = z.object({ capability: taskType.optional() });
 export function coordinatorRoutes(app: ServiceApp, context: ServiceContext): void {
   if (!context.database) throw new Error("coordinator needs its database");
   const store = openCoordinatorStore(context.database);
-  const blackboard = createServiceClient(context.config, "blackboard");
+  const intake = createTaskIntake(store, createServiceClient(context.config, "blackboard"), context.logger);
   store.ready().catch((error: Error) => context.logger.warn("coordinator schema not applied yet", { error: error.message }));
   const worker = requireLevel(ROLE_LEVELS.worker);
 
@@ -75,31 +76,14 @@ export function coordinatorRoutes(app: ServiceApp, context: ServiceContext): voi
         403,
       );
     }
-    const task = await store.createTask(request);
-    let posted: { status: number; body: { id?: unknown } };
-    try {
-      posted = await blackboard.call<{ id?: unknown }>("/api/v1/entries", {
-        body: {
-          topic: `tasks.${task.task_type}`,
-          agent_id: "coordinator",
-          content: { ...announcement(task), status: task.assigned_agent === null ? "queued" : "assigned" },
-          tags: [task.assigned_agent === null ? "queued" : "assigned"],
-        },
-        requestId: c.get("requestId"),
-        // The caller's token: the blackboard asks the same level of it as this route does.
-        authorization: requestHeader(c, "authorization"),
-      });
-    } catch (error) {
-      await forget(task);
-      throw error;
-    }
-    if (posted.status !== 201 || typeof posted.body?.id !== "number") {
-      await forget(task);
-      if (posted.status === 429) throw new DependencyUnavailableError("blackboard", "rate limited", 1);
-      return c.json({ error: "the blackboard refused the task", blackboard: { status: posted.status, body: posted.body } }, 502);
-    }
-    const done = await store.markPosted(task.task_id, posted.body.id);
-    return c.json({ task_id: done.task_id, status: done.status, assigned_agent: done.assigned_agent, blackboard_entry_id: done.blackboard_entry_id });
+    const outcome = await intake.submit({
+      task: request,
+      requestId: c.get("requestId"),
+      // The caller's token: the blackboard asks the same level of it as this route does.
+      authorization: requestHeader(c, "authorization"),
+    });
+    if ("refused" in outcome) return c.json({ error: "the blackboard refused the task", blackboard: outcome.refused }, 502);
+    return c.json(outcome);
   });
 
   app.get("/api/v1/tasks/:id", async (c) => {
@@ -122,17 +106,4 @@ export function coordinatorRoutes(app: ServiceApp, context: ServiceContext): voi
         return c.json({ error: "task is not open", task_id: id.data, status: result.task.status }, 409);
     }
   });
-
-  /** A task that did not reach the blackboard was never acknowledged: drop it and its count. */
-  async function forget(task: Task): Promise<void> {
-    await store.discardPending(task.task_id).catch((error: Error) =>
-      // The database failing too leaves a pending task that no client holds an id of.
-      context.logger.warn("pending task not discarded", { taskId: task.task_id, error: error.message }),
-    );
-  }
-}
-
-function announcement(task: Task) {
-  const { task_id, task_type, user_id, priority, payload, assigned_agent } = task;
-  return { task_id, task_type, user_id, priority, payload, assigned_agent };
 }

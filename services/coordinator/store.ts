@@ -1,6 +1,12 @@
-// The coordinator's SQL: the agent registry with each agent's open tasks, and the tasks. Choosing
-// an agent, counting the task against it and recording the task is one statement, so concurrent
-// requests never double-count and a lost connection leaves nothing half done.
+// The coordinator's SQL: the agent registry with each agent's open tasks, and the tasks. Tasks
+// come in batches (see task-intake.ts), each in two steps: agents are chosen and the tasks
+// counted against them (a function, coordinator_assign_agents, so concurrent batches never
+// double-count), then, once the blackboard holds the tasks, the tasks are recorded with their
+// entries. One statement does both steps, for different batches, where it can: recording one
+// batch and assigning the next. A batch the blackboard did not take gives its counts back.
+// open_tasks counts the assigned and queued tasks of an agent; a crash between the two steps can
+// only leave it too high (an agent looks busier), never too low, and a recount from the tasks
+// repairs it.
 import type { Database } from "../kit/database";
 import type { Migration } from "../kit/migrations";
 import { schemaReady } from "../kit/schema-ready";
@@ -35,6 +41,59 @@ const MIGRATIONS: readonly Migration[] = [
             updated_at timestamptz NOT NULL DEFAULT now()
           )`,
   },
+  {
+    // Greedy, in the batch's order: each task goes to the capable agent with the lowest
+    // (open + already given in this batch) / capacity, ties by agent id. Per task type, that is
+    // the k lowest of each agent's slots (open + j) / capacity, j = 0, 1, ... (each agent's rise,
+    // so a merge of them is the k-th greedy choice). Types run one after the other, each seeing
+    // the counts the previous one left. Agents are locked up front in agent id order, so
+    // concurrent batches (other replicas) wait for each other instead of deadlocking; NO KEY, as
+    // an UPDATE of open_tasks would, so that recording tasks (their foreign key) never waits. Answers
+    // the agent (or null: none capable) of each task by its position n (from 1) in task_types.
+    id: "004-create-agent-assignment",
+    sql: `CREATE FUNCTION coordinator_assign_agents(task_types jsonb)
+          RETURNS TABLE (n bigint, agent_id text)
+          LANGUAGE plpgsql
+          -- The plans do not depend on the batch: planning them once per connection saves most of the call.
+          SET plan_cache_mode = force_generic_plan
+          AS $$
+          #variable_conflict use_column
+          DECLARE
+            kind text;
+          BEGIN
+            PERFORM 1 FROM coordinator_agents
+              WHERE capabilities && ARRAY(SELECT jsonb_array_elements_text(task_types))
+              ORDER BY agent_id
+              FOR NO KEY UPDATE;
+            FOR kind IN
+              SELECT t FROM jsonb_array_elements_text(task_types) WITH ORDINALITY AS b (t, n) GROUP BY t ORDER BY min(n)
+            LOOP
+              RETURN QUERY
+              WITH todo AS (
+                SELECT b.n, row_number() OVER (ORDER BY b.n) AS slot
+                  FROM jsonb_array_elements_text(task_types) WITH ORDINALITY AS b (t, n)
+                 WHERE b.t = kind
+              ), capable AS (
+                -- Only the k least loaded can get any of k tasks: one of them is always lower.
+                SELECT a.agent_id, a.open_tasks, a.capacity FROM coordinator_agents a
+                 WHERE a.capabilities @> ARRAY[kind]
+                 ORDER BY a.open_tasks::float8 / a.capacity, a.agent_id
+                 LIMIT (SELECT count(*) FROM todo)
+              ), slots AS (
+                SELECT a.agent_id, row_number() OVER (ORDER BY (a.open_tasks + j)::float8 / a.capacity, a.agent_id) AS slot
+                  FROM capable a, generate_series(0, (SELECT count(*) FROM todo) - 1) AS j
+              ), chosen AS (
+                SELECT todo.n, slots.agent_id FROM todo LEFT JOIN slots USING (slot)
+              ), counted AS (
+                UPDATE coordinator_agents a SET open_tasks = a.open_tasks + c.tasks
+                  FROM (SELECT agent_id, count(*)::int AS tasks FROM chosen WHERE agent_id IS NOT NULL GROUP BY agent_id) c
+                 WHERE a.agent_id = c.agent_id
+              )
+              SELECT n, agent_id FROM chosen;
+            END LOOP;
+          END
+          $$`,
+  },
 ];
 
 export interface AgentRegistration {
@@ -58,6 +117,14 @@ export interface NewTask {
   readonly payload: Readonly<Record<string, unknown>>;
 }
 
+/** A task on the blackboard, about to be recorded. */
+export interface PostedTask extends NewTask {
+  readonly id: string;
+  readonly assigned_agent: string | null;
+  readonly blackboard_entry_id: number;
+}
+
+/** "pending" only in tasks of earlier versions, which recorded a task before posting it. */
 export type TaskStatus = "pending" | "assigned" | "queued" | "completed" | "failed";
 
 export interface Task extends NewTask {
@@ -79,12 +146,15 @@ export interface CoordinatorStore {
   /** Registers the agent, or updates its capabilities and capacity (its open tasks stay). */
   registerAgent(agent: AgentRegistration): Promise<{ agent: Agent; created: boolean }>;
   agents(capability?: string): Promise<Agent[]>;
-  /** Records a pending task, assigned to the least loaded capable agent (none: unassigned). */
-  createTask(task: NewTask): Promise<Task>;
-  /** The task is on the blackboard: assigned or queued from now on. */
-  markPosted(taskId: string, blackboardEntryId: number): Promise<Task>;
-  /** Forgets a pending task that could not be posted, and its agent's count. */
-  discardPending(taskId: string): Promise<void>;
+  /**
+   * In one statement: records tasks that are on the blackboard (assigned, or queued when no agent
+   * was capable), then chooses the agent of each new task in turn, the least loaded capable one
+   * (null: none capable), counting the task against it. Answers the agents in the order of
+   * `taskTypes`. Either both happen or neither.
+   */
+  recordAndAssign(posted: readonly PostedTask[], taskTypes: readonly string[]): Promise<(string | null)[]>;
+  /** Gives back the counts of tasks assigned but never recorded (the blackboard did not take them). */
+  releaseAgents(agents: readonly (string | null)[]): Promise<void>;
   task(taskId: string): Promise<Task | undefined>;
   /** Completes or fails an assigned or queued task, freeing its agent's capacity. */
   closeTask(taskId: string, status: "completed" | "failed"): Promise<CloseOutcome>;
@@ -114,30 +184,18 @@ interface TaskRow {
 
 const TASK_COLUMNS = "id, task_type, user_id, priority, payload, status, assigned_agent, blackboard_entry_id, created_at, updated_at";
 
-// The capable agent with the lowest open/capacity (ties: agent id). SKIP LOCKED spreads
-// concurrent requests over agents instead of queueing them all on the same row; only when every
-// capable agent is locked by a concurrent assignment does the second branch wait for the least
-// loaded one, so a busy agent is never mistaken for a missing one.
-const CHOOSE_AGENT = `
-  free AS (
-    SELECT agent_id FROM coordinator_agents
-     WHERE capabilities @> ARRAY[$1]::text[]
-     ORDER BY open_tasks::float8 / capacity, agent_id
-     LIMIT 1
-     FOR UPDATE SKIP LOCKED
-  ), busy AS (
-    SELECT agent_id FROM coordinator_agents
-     WHERE capabilities @> ARRAY[$1]::text[] AND NOT EXISTS (SELECT 1 FROM free)
-     ORDER BY open_tasks::float8 / capacity, agent_id
-     LIMIT 1
-     FOR UPDATE
-  ), chosen AS (
-    SELECT agent_id FROM free UNION ALL SELECT agent_id FROM busy
-  ), counted AS (
-    UPDATE coordinator_agents a SET open_tasks = a.open_tasks + 1
-      FROM chosen WHERE a.agent_id = chosen.agent_id
-    RETURNING a.agent_id
+// Tasks the blackboard holds, as coordinator_tasks rows: $1 is a JSON array of PostedTask.
+const RECORDED = `
+  recorded AS (
+    INSERT INTO coordinator_tasks (id, task_type, user_id, priority, payload, status, assigned_agent, blackboard_entry_id)
+    SELECT id, task_type, user_id, priority, payload, CASE WHEN assigned_agent IS NULL THEN 'queued' ELSE 'assigned' END, assigned_agent, blackboard_entry_id
+      FROM jsonb_to_recordset($1::jsonb)
+        AS t (id uuid, task_type text, user_id text, priority smallint, payload jsonb, assigned_agent text, blackboard_entry_id bigint)
   )`;
+const RECORD = `WITH ${RECORDED} SELECT NULL::bigint AS n, NULL::text AS agent_id WHERE false`;
+const ASSIGN = "SELECT n, agent_id FROM coordinator_assign_agents($1::jsonb)";
+// The insert runs to its end whether or not a row of the answer refers to it.
+const RECORD_AND_ASSIGN = `WITH ${RECORDED} SELECT n, agent_id FROM coordinator_assign_agents($2::jsonb)`;
 
 export function openCoordinatorStore(database: Database): CoordinatorStore {
   const ready = schemaReady(database, "coordinator", MIGRATIONS);
@@ -168,36 +226,29 @@ export function openCoordinatorStore(database: Database): CoordinatorStore {
       );
       return rows.map(toAgent);
     },
-    async createTask({ task_type, user_id, priority, payload }) {
+    async recordAndAssign(posted, taskTypes) {
       await ready();
-      const [created] = await taskQuery(
-        `WITH ${CHOOSE_AGENT}
-         INSERT INTO coordinator_tasks (task_type, user_id, priority, payload, status, assigned_agent)
-         SELECT $1::text, $2::text, $3::smallint, $4::jsonb, 'pending', (SELECT agent_id FROM counted)
-         RETURNING ${TASK_COLUMNS}`,
-        [task_type, user_id, priority, JSON.stringify(payload)],
-      );
-      return created;
+      const agents = new Array<string | null>(taskTypes.length).fill(null);
+      if (posted.length === 0 && taskTypes.length === 0) return agents;
+      const [name, text, params] =
+        posted.length === 0
+          ? ["coordinator-assign", ASSIGN, [JSON.stringify(taskTypes)]]
+          : taskTypes.length === 0
+            ? ["coordinator-record", RECORD, [JSON.stringify(posted)]]
+            : ["coordinator-record-and-assign", RECORD_AND_ASSIGN, [JSON.stringify(posted), JSON.stringify(taskTypes)]];
+      const { rows } = await database.query<{ n: string; agent_id: string | null }>(text, params, { name });
+      for (const row of rows) agents[Number(row.n) - 1] = row.agent_id;
+      return agents;
     },
-    async markPosted(taskId, blackboardEntryId) {
-      const [posted] = await taskQuery(
-        `UPDATE coordinator_tasks
-            SET status = CASE WHEN assigned_agent IS NULL THEN 'queued' ELSE 'assigned' END,
-                blackboard_entry_id = $2, updated_at = now()
-          WHERE id = $1 AND status = 'pending'
-         RETURNING ${TASK_COLUMNS}`,
-        [taskId, blackboardEntryId],
-      );
-      if (!posted) throw new Error(`task ${taskId} is no longer pending`);
-      return posted;
-    },
-    async discardPending(taskId) {
+    async releaseAgents(agents) {
+      const counts = new Map<string, number>();
+      for (const agent of agents) if (agent !== null) counts.set(agent, (counts.get(agent) ?? 0) + 1);
+      if (counts.size === 0) return;
       await database.query(
-        `WITH gone AS (
-           DELETE FROM coordinator_tasks WHERE id = $1 AND status = 'pending' RETURNING assigned_agent
-         )
-         UPDATE coordinator_agents a SET open_tasks = a.open_tasks - 1 FROM gone WHERE a.agent_id = gone.assigned_agent`,
-        [taskId],
+        `UPDATE coordinator_agents a SET open_tasks = a.open_tasks - r.tasks::int
+           FROM jsonb_each_text($1::jsonb) AS r (agent_id, tasks)
+          WHERE a.agent_id = r.agent_id`,
+        [JSON.stringify(Object.fromEntries(counts))],
       );
     },
     task,

@@ -137,6 +137,72 @@ describe("blackboard", () => {
       readPath: "/api/v1/entries",
     }));
 
+  it("stores a batch of entries in one call, each with its own id in the batch's order", async () => {
+    const batch = [
+      { topic: "batch", agent_id: "agent-1", content: { n: 1 }, tags: ["first"] },
+      { topic: "batch-other", agent_id: "agent-2", content: null },
+      { topic: "batch", agent_id: "agent-3", content: ["two", { deep: true }] },
+    ];
+    const res = await call("POST", "/api/v1/entries/batch", { entries: batch });
+    expect(res.status).toBe(201);
+    const stored: Json[] = res.body.entries;
+    expect(stored.map(({ topic, agent_id, content, tags }) => ({ topic, agent_id, content, tags }))).toEqual(batch.map((e) => ({ tags: [], ...e })));
+    const ids = stored.map((e) => e.id);
+    expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+    expect(new Set(ids).size).toBe(3);
+    // Listed as stored, and as a single POST answers.
+    expect((await list("topic=batch")).body.entries).toEqual([stored[0], stored[2]]);
+    const single = await post({ topic: "batch", agent_id: "agent-4", content: {} });
+    expect(single.body.id).toBeGreaterThan(ids[2]);
+    expect((await list("topic=batch")).body.entries).toEqual([stored[0], stored[2], single.body]);
+  });
+
+  it("answers a bad batch 400 naming the entry's field, and stores none of it", async () => {
+    const good = { topic: "bad-batch", agent_id: "a", content: {} };
+    const cases: [unknown, string][] = [
+      [{}, "entries"],
+      [{ entries: [] }, "entries"],
+      [{ entries: "x" }, "entries"],
+      [{ entries: Array.from({ length: 1001 }, () => good) }, "entries"],
+      [{ entries: [good, { ...good, topic: "has space" }] }, "entries.1.topic"],
+      [{ entries: [good, { ...good, content: { s: "nul \u0000" } }] }, "entries.1.content"],
+    ];
+    for (const [body, field] of cases) {
+      const res = await call("POST", "/api/v1/entries/batch", body);
+      expect(res.status).toBe(400);
+      expect(res.body.fields.map((f: { path: string }) => f.path)).toContain(field);
+    }
+    expect((await list("topic=bad-batch")).body.entries).toEqual([]);
+  });
+
+  it("needs a worker's token (level 5) to write a batch where auth is required", () =>
+    expectGuardedWrite({
+      service: "blackboard",
+      databaseUrl: postgres.url,
+      routes: blackboardRoutes,
+      path: "/api/v1/entries/batch",
+      body: { entries: [{ topic: "guarded", agent_id: "agent-1", content: {} }] },
+      below: "observer",
+      required: "worker",
+      acceptedStatus: 201,
+      readPath: "/api/v1/entries",
+    }));
+
+  // The mechanism (reads shared, none older than its request) is proven in shared-reads.test.ts.
+  it("answers many concurrent reads of a page, each holding every entry acknowledged before it was sent", async () => {
+    await post({ topic: "polled", agent_id: "agent-1", content: { n: 0 } });
+    const wave = () => Promise.all(Array.from({ length: 20 }, () => list("topic=polled")));
+    const first = wave();
+    // Acknowledged while the first wave may still be reading: every later read must hold it.
+    const late = await post({ topic: "polled", agent_id: "agent-1", content: { n: 1 } });
+    const second = await wave();
+    for (const page of second) expect(page.body.entries.map((e: Json) => e.id)).toContain(late.body.id);
+    for (const page of [...(await first), ...second]) {
+      expect(page.status).toBe(200);
+      expect(page.body.entries[0].content).toEqual({ n: 0 });
+    }
+  });
+
   it("refuses a wrong constitutional hash with 403", async () => {
     const res = await call("POST", "/api/v1/entries", { topic: "t", agent_id: "a", content: {} }, { "X-Constitutional-Hash": "ffffffffffffffff" });
     expect(res.status).toBe(403);

@@ -3,6 +3,8 @@
 // the blackboard stopped (503, nothing acknowledged), PostgreSQL stopped, and auth.
 import { Client } from "pg";
 import { CONSTITUTIONAL_HASH } from "../../../services/catalog";
+import { openCoordinatorStore } from "../../../services/coordinator/store";
+import { metricSample } from "../../support/metrics-text";
 import { blackboardRoutes } from "../../../services/blackboard/routes";
 import { coordinatorRoutes } from "../../../services/coordinator/routes";
 import { loadConfig, type EnvironmentVariables } from "../../../services/kit/config";
@@ -213,6 +215,66 @@ describe("coordinator", () => {
     expect(assigned("pair-a") + assigned("pair-b")).toBe(40);
     // Spread over both; exact halves only when requests arrive one by one.
     expect(Math.min(assigned("pair-a"), assigned("pair-b"))).toBeGreaterThanOrEqual(10);
+  });
+
+  it("assigns concurrent requests together: fewer blackboard calls than tasks, each task its own entry, balanced by load", async () => {
+    for (const id of ["b1", "b2", "b3", "b4"]) await register({ agent_id: id, capabilities: ["batched"], capacity: 10 });
+    const batchCalls = async () =>
+      metricSample(await (await fetch(`${blackboard.url}/metrics`)).text(), "acgs_requests_total", { route: "/api/v1/entries/batch", status: "201" }) ?? 0;
+    const callsBefore = await batchCalls();
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => coordinate({ task_type: "batched", payload: { i } })));
+    expect(answers.every((a) => a.status === 200 && a.body.status === "assigned")).toBe(true);
+    expect(await batchCalls()).toBeLessThan(callsBefore + 40);
+    // Greedy by load from equal capacities: each agent gets exactly a quarter, however the batches fell.
+    const load = await agents();
+    expect(["b1", "b2", "b3", "b4"].map((id) => load[id].open_tasks)).toEqual([10, 10, 10, 10]);
+    const entries: Json[] = (await call(blackboard.url, "GET", "/api/v1/entries?topic=tasks.batched&limit=500")).body.entries;
+    expect(entries).toHaveLength(40);
+    const entryOf = new Map(entries.map((e) => [e.content.task_id, e]));
+    for (const { body } of answers) {
+      const entry = entryOf.get(body.task_id);
+      expect(entry).toMatchObject({ id: body.blackboard_entry_id, content: { assigned_agent: body.assigned_agent, status: "assigned" } });
+    }
+    const task = await call(coordinator.url, "GET", `/api/v1/tasks/${answers[17].body.task_id}`);
+    expect(task.body).toMatchObject({ status: "assigned", payload: { i: 17 }, blackboard_entry_id: answers[17].body.blackboard_entry_id });
+  });
+
+  it("chooses agents for a batch of several task types in turn, and gives counts back", async () => {
+    await register({ agent_id: "x1", capabilities: ["mx", "my"], capacity: 2 });
+    await register({ agent_id: "x2", capabilities: ["mx"], capacity: 1 });
+    await register({ agent_id: "x3", capabilities: ["my"], capacity: 4 });
+    const store = openCoordinatorStore(coordinator.context.database!);
+    // mx: x1 0/2 ties x2 0/1 (x1), then x2 (0/1 < 1/2); my: x3 0/4, x3 1/4, then x1 1/2 ties x3 2/4 (x1).
+    expect(await store.recordAndAssign([], ["mx", "my", "mx", "my", "nobody", "my"])).toEqual(["x1", "x3", "x2", "x3", null, "x1"]);
+    let load = await agents();
+    expect([load.x1.open_tasks, load.x2.open_tasks, load.x3.open_tasks]).toEqual([2, 1, 2]);
+    await store.releaseAgents(["x1", null, "x3", "x3"]);
+    load = await agents();
+    expect([load.x1.open_tasks, load.x2.open_tasks, load.x3.open_tasks]).toEqual([1, 1, 0]);
+  });
+
+  it("answers 502 for the requests whose token the blackboard refuses, and 200 for those posted with them", async () => {
+    const issuer = await startTokenIssuer();
+    try {
+      // The blackboard checks tokens; this coordinator does not (dev), so an observer's token reaches it.
+      const board = await startBlackboard({ AUTH_REQUIRED: "true", AUTH_JWKS_URL: issuer.jwksUrl });
+      const local = await startCoordinator(board.url);
+      await register({ agent_id: "g1", capabilities: ["gated"], capacity: 100 });
+      const tasks = await taskCount();
+      const as = (role: "worker" | "observer") => ({ ...HASH, Authorization: `Bearer ${issuer.token(role)}` });
+      const body = { task_type: "gated", user_id: "u", constitutional_hash: CONSTITUTIONAL_HASH };
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => call(local.url, "POST", "/api/v1/coordinate", body, as(i % 2 === 0 ? "worker" : "observer"))),
+      );
+      answers.forEach((answer, i) => {
+        if (i % 2 === 0) expect(answer).toMatchObject({ status: 200, body: { status: "assigned", assigned_agent: "g1" } });
+        else expect(answer).toMatchObject({ status: 502, body: { error: "the blackboard refused the task", blackboard: { status: 403 } } });
+      });
+      expect(await taskCount()).toBe(tasks + 6);
+      expect((await agents()).g1.open_tasks).toBe(6);
+    } finally {
+      await issuer.stop();
+    }
   });
 
   it("waits for a capable agent another request holds rather than queueing the task", async () => {

@@ -11,7 +11,7 @@ import { ROLE_LEVELS } from "../kit/roles";
 import type { ServiceApp } from "../kit/service-app";
 import type { ServiceContext } from "../kit/service-context";
 import { createPageCache } from "./page-cache";
-import { createSharedReads } from "./shared-reads";
+import { createSharedReads } from "../kit/shared-reads";
 import { openBlackboardStore, type EntryPosition } from "./store";
 
 const NAME = /^[A-Za-z0-9][\w.:/-]*$/;

@@ -1,6 +1,6 @@
 // Shared reads of a page: at most one read per key in flight, the requests that arrive during it
 // sharing the next one, so that no answer comes from a read that started before its request.
-import { createSharedReads } from "../../../services/blackboard/shared-reads";
+import { createSharedReads } from "../../services/kit/shared-reads";
 
 /** A read whose answer the test gives, counting the reads started. */
 function controlledReads() {

@@ -1,8 +1,10 @@
-// Requests for the same page share their reads of PostgreSQL: agents polling a topic all ask for
-// its last page, and one query can answer all of them. A request that arrives while the page is
+// Requests for the same data share their reads, as group commit shares writes: agents polling a
+// blackboard topic all ask for its last page, evolve requests all read the recorded decisions, and
+// one read can answer all of them. A request that arrives while its key is
 // being read waits for the next read, not the current one (which may have started before the
-// request was sent), so an answer is never older than its request. At most one read per page is
-// in flight; every request that arrived meanwhile shares the one after it.
+// request was sent), so an answer is never older than its request. At most one read per key is
+// in flight; every request that arrived meanwhile shares the one after it (made with the
+// read function of the request that started the flight).
 
 export interface SharedReads<T> {
   /** `read` for `key`, or the answer of a read of `key` that starts after this call. */

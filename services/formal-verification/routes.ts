@@ -6,12 +6,17 @@ import { ROLE_LEVELS } from "../kit/roles";
 import type { ServiceApp } from "../kit/service-app";
 import type { ServiceContext } from "../kit/service-context";
 import { policyRulesSchema } from "../policy-model/policy-rule";
-import { verifyRules } from "./verify-rules";
+import { createVerdictCache } from "./verdict-cache";
+
+const JSON_CONTENT = { "Content-Type": "application/json" };
 
 export const verifyRequestSchema = z.strictObject({
   rules: policyRulesSchema,
 });
 
 export function formalVerificationRoutes(app: ServiceApp, _context: ServiceContext): void {
-  app.post("/api/v1/verify", requireLevel(ROLE_LEVELS.worker), jsonBody(verifyRequestSchema), (c) => c.json(verifyRules(c.req.valid("json").rules)));
+  const verdicts = createVerdictCache();
+  app.post("/api/v1/verify", requireLevel(ROLE_LEVELS.worker), jsonBody(verifyRequestSchema), (c) =>
+    c.body(verdicts.reportJson(c.req.valid("json").rules), 200, JSON_CONTENT),
+  );
 }

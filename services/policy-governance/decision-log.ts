@@ -21,21 +21,26 @@ export function createDecisionLog(store: Pick<PolicyStore, "recordDecisions">, m
   let queue: Pending[] = [];
   let flushing = false;
 
+  const append = async (batch: readonly Pending[]) => {
+    try {
+      const { generation, ids } = await store.recordDecisions(batch.map((p) => p.decision));
+      let current = 0;
+      for (const p of batch) if (p.decision.generation === generation) current++;
+      if (ids.length !== current) throw new Error(`decision log returned ${ids.length} ids for ${current} decisions`);
+      let next = 0;
+      for (const p of batch) {
+        p.resolve(p.decision.generation === generation ? { recorded: true, id: ids[next++], generation } : { recorded: false, generation });
+      }
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+    }
+  };
+
   const flush = async () => {
     while (queue.length > 0) {
-      const batch = queue.slice(0, maxBatch);
-      queue = queue.slice(batch.length);
-      try {
-        const { generation, ids } = await store.recordDecisions(batch.map((p) => p.decision));
-        const current = batch.filter((p) => p.decision.generation === generation);
-        if (ids.length !== current.length) throw new Error(`decision log returned ${ids.length} ids for ${current.length} decisions`);
-        let next = 0;
-        for (const p of batch) {
-          p.resolve(p.decision.generation === generation ? { recorded: true, id: ids[next++], generation } : { recorded: false, generation });
-        }
-      } catch (error) {
-        for (const p of batch) p.reject(error);
-      }
+      const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
+      queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch);
+      await append(batch);
     }
     flushing = false;
   };

@@ -5,14 +5,16 @@ import { DependencyUnavailableError } from "../kit/unavailable";
 import type { AccessRequest } from "../policy-model/evaluate-rules";
 import { requestKey } from "../decision-cache/request-key";
 import type { DecisionCache } from "../decision-cache/tiered-cache";
+import { cachedDecision, type CachedDecision } from "./cached-decision";
 import { compilePolicies, decide, type CompiledPolicies, type Decision } from "./decide";
 import { createDecisionLog } from "./decision-log";
-import type { PolicyStore } from "./store";
+import { decisionRow, type PolicyStore } from "./store";
 
 const DECISION_TTL_SECONDS = 3600;
 // Each retry follows a policy change that landed while deciding; more in a row means churn.
 const MAX_ATTEMPTS = 5;
 
+/** The answer of POST /api/v1/enforce. */
 export interface EnforcedDecision extends Decision {
   readonly decision_id: number;
   readonly policy_generation: number;
@@ -20,12 +22,13 @@ export interface EnforcedDecision extends Decision {
 }
 
 export interface Enforcer {
-  enforce(request: AccessRequest): Promise<EnforcedDecision>;
+  /** The EnforcedDecision as JSON text, built from the cached decision's own text. */
+  enforce(request: AccessRequest): Promise<string>;
   /** A change made here: its generation is known without asking PostgreSQL. */
   advanceTo(generation: number): void;
 }
 
-export function createEnforcer(store: PolicyStore, cache: DecisionCache): Enforcer {
+export function createEnforcer(store: PolicyStore, cache: DecisionCache<CachedDecision>): Enforcer {
   const log = createDecisionLog(store);
   // The newest generation seen: a hint, confirmed by the append of each decision.
   let known: number | undefined;
@@ -62,27 +65,26 @@ export function createEnforcer(store: PolicyStore, cache: DecisionCache): Enforc
     advanceTo,
     async enforce(request) {
       // The normalized request: its three fields in a fixed order (what canonical JSON would give).
-      const requestPart = requestKey(JSON.stringify([request.subject, request.action, request.resource]));
+      const normalized = JSON.stringify([request.subject, request.action, request.resource]);
+      const requestPart = requestKey(normalized);
       let generation = known ?? (await load()).generation;
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const key = `decision:${generation}:${requestPart}`;
-        const hit = await cache.get(key);
-        let decision: Decision;
-        if (hit !== undefined) {
-          decision = JSON.parse(hit) as Decision;
-        } else {
+        // The in-process tier answers synchronously; only a miss there waits for Redis.
+        let entry = cache.near(key) ?? (await cache.far(key));
+        const cached = entry !== undefined;
+        if (entry === undefined) {
           const policies = await policiesAt(generation);
           if (policies.generation !== generation) {
             generation = policies.generation;
             continue;
           }
-          decision = decide(policies, request);
-          await cache.set(key, JSON.stringify(decision), DECISION_TTL_SECONDS);
+          entry = cachedDecision(decide(policies, request));
+          await cache.set(key, entry, DECISION_TTL_SECONDS);
         }
-        const cached = hit !== undefined;
-        const outcome = await log.record({ subject: request.subject, action: request.action, resource: request.resource, ...decision, generation, cached });
+        const outcome = await log.record({ generation, row: decisionRow(normalized, generation, entry.columns, cached) });
         advanceTo(outcome.generation);
-        if (outcome.recorded) return { ...decision, decision_id: outcome.id, policy_generation: generation, cached };
+        if (outcome.recorded) return `${entry.answerHead},"decision_id":${outcome.id},"policy_generation":${generation},"cached":${cached}}`;
         generation = outcome.generation;
       }
       throw new DependencyUnavailableError("policies", `the policies changed during each of ${MAX_ATTEMPTS} attempts to decide`, 1);

@@ -10,8 +10,11 @@ import type { ServiceApp, ServiceEnv } from "../kit/service-app";
 import type { ServiceContext } from "../kit/service-context";
 import { tieredCache } from "../decision-cache/tiered-cache";
 import { policyRulesSchema } from "../policy-model/policy-rule";
+import { cachedDecisionCodec } from "./cached-decision";
 import { createEnforcer } from "./enforcer";
 import { createPolicyStore, type Mutation } from "./store";
+
+const JSON_CONTENT = { "Content-Type": "application/json" };
 
 const rules = policyRulesSchema.refine((r) => r.length > 0, "a policy needs at least one rule");
 const description = z.string().max(2000).default("");
@@ -31,7 +34,12 @@ const newVersionSchema = z.strictObject({
   expected_version: z.number().int().positive().optional(),
 });
 
-const accessField = z.string().min(1).max(1024);
+// PostgreSQL text cannot hold NUL: refused here, it would fail the whole batch of the decision log.
+const accessField = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine((value) => !value.includes("\0"), "must not contain NUL (\\u0000)");
 const enforceSchema = z.strictObject({ subject: accessField, action: accessField, resource: accessField });
 
 const positiveInteger = (max: number) =>
@@ -70,7 +78,7 @@ function answer(c: Context, result: Mutation, okStatus: 200 | 201, id?: string):
 export function policyGovernanceRoutes(app: ServiceApp, context: ServiceContext): void {
   const store = createPolicyStore(context.database!);
   store.ready().catch((error: Error) => context.logger.warn("policy store not ready yet", { error: error.message }));
-  const enforcer = createEnforcer(store, tieredCache(context.cache, context.metrics));
+  const enforcer = createEnforcer(store, tieredCache(context.cache, context.metrics, cachedDecisionCodec));
   const specialist = requireLevel(ROLE_LEVELS.specialist);
   const changed = (result: Mutation) => {
     if (result.status === "ok") enforcer.advanceTo(result.generation);
@@ -79,8 +87,9 @@ export function policyGovernanceRoutes(app: ServiceApp, context: ServiceContext)
   // The verified caller where auth is required; nobody in particular in dev.
   const author = (c: Context<ServiceEnv>) => c.get("principal")?.sub ?? null;
 
+  // The enforcer answers JSON text (an EnforcedDecision): a cached decision is never re-serialized.
   app.post("/api/v1/enforce", requireLevel(ROLE_LEVELS.worker), jsonBody(enforceSchema), async (c) =>
-    c.json(await enforcer.enforce(c.req.valid("json"))),
+    c.body(await enforcer.enforce(c.req.valid("json")), 200, JSON_CONTENT),
   );
 
   app.get("/api/v1/decisions", queryParams(decisionsQuery), async (c) => {

@@ -13,9 +13,18 @@ export interface Pattern {
 export interface FieldSet {
   readonly anyOf: readonly Pattern[] | null;
   readonly noneOf: readonly Pattern[];
+  /** The included patterns that some string still matches after the exclusions. */
+  readonly live: readonly Pattern[];
 }
 
-export const ANYTHING: FieldSet = { anyOf: null, noneOf: [] };
+const EVERY_STRING: readonly Pattern[] = [{ text: "", exact: false }];
+
+// Computed when the set is made: verification asks about each set once per pair of rules.
+export function fieldSetOf(anyOf: readonly Pattern[] | null, noneOf: readonly Pattern[]): FieldSet {
+  return { anyOf, noneOf, live: (anyOf ?? EVERY_STRING).filter((p) => !coveredBy(p, noneOf)) };
+}
+
+export const ANYTHING: FieldSet = fieldSetOf(null, []);
 
 export function parsePattern(text: string): Pattern {
   return text.endsWith("*") ? { text: text.slice(0, -1), exact: false } : { text, exact: true };
@@ -32,7 +41,7 @@ export function fieldSetMatches(set: FieldSet, value: string): boolean {
 
 /** The included patterns; "anything" is the prefix "". */
 function includes(set: FieldSet): readonly Pattern[] {
-  return set.anyOf ?? [{ text: "", exact: false }];
+  return set.anyOf ?? EVERY_STRING;
 }
 
 /** True when every string `p` matches also matches one of `patterns`. */
@@ -41,21 +50,8 @@ function coveredBy(p: Pattern, patterns: readonly Pattern[]): boolean {
   return patterns.some((q) => (q.exact ? p.exact && q.text === p.text : p.text.startsWith(q.text)));
 }
 
-// Sets are immutable, and verification asks about each one once per pair of rules.
-const live = new WeakMap<FieldSet, readonly Pattern[]>();
-
-/** The included patterns of `set` that some string still matches after the exclusions. */
-function liveIncludes(set: FieldSet): readonly Pattern[] {
-  let patterns = live.get(set);
-  if (patterns === undefined) {
-    patterns = includes(set).filter((p) => !coveredBy(p, set.noneOf));
-    live.set(set, patterns);
-  }
-  return patterns;
-}
-
 export function isSatisfiable(set: FieldSet): boolean {
-  return liveIncludes(set).length > 0;
+  return set.live.length > 0;
 }
 
 /** True when some string matches both `p` and `q`, given that strings matching `excluded` do not count. */
@@ -72,7 +68,7 @@ function overlapsOutside(p: Pattern, q: Pattern, excluded: readonly Pattern[]): 
 /** True when every string `inner` accepts is accepted by `outer` too. */
 export function isSubset(inner: FieldSet, outer: FieldSet): boolean {
   const outerIncludes = includes(outer);
-  for (const p of liveIncludes(inner)) {
+  for (const p of inner.live) {
     // Each string of p (outside inner's exclusions) must be included by outer...
     if (!coveredBy(p, outerIncludes)) return false;
     // ...and excluded by none of outer's exclusions.

@@ -3,7 +3,9 @@
 // a pattern ("agent:build-*"), a list of patterns (any of them), or {any_of, none_of}; absent
 // means anything. Rules are evaluated by priority, higher first, ties in list order.
 import { z } from "zod";
-import { ANYTHING, parsePattern, type FieldSet } from "./field-pattern";
+import { withFastPath } from "./fast-path-schema";
+import { ANYTHING, fieldSetOf, parsePattern, type FieldSet } from "./field-pattern";
+import { parseRulesFast } from "./parse-rules-fast";
 
 export const RULE_FIELDS = ["subject", "action", "resource"] as const;
 export type RuleField = (typeof RULE_FIELDS)[number];
@@ -47,7 +49,7 @@ export type PolicyRule = z.output<typeof policyRuleSchema>;
 export type PolicyRuleInput = z.input<typeof policyRuleSchema>;
 
 /** A list of rules whose ids are unique; the error names the index of the repeated one. */
-export const policyRulesSchema = z
+export const policyRuleListSchema = z
   .array(policyRuleSchema)
   .max(1000, "must hold at most 1000 rules")
   .superRefine((rules, ctx) => {
@@ -58,6 +60,9 @@ export const policyRulesSchema = z
     });
   });
 
+/** policyRuleListSchema, with the common valid list parsed by hand first (parse-rules-fast.ts). */
+export const policyRulesSchema = withFastPath(policyRuleListSchema, parseRulesFast);
+
 /** A rule with its conditions parsed into sets, and its position among the rules given. */
 export interface CompiledRule {
   readonly rule: PolicyRule;
@@ -67,9 +72,9 @@ export interface CompiledRule {
 
 export function fieldSet(condition: FieldCondition | undefined): FieldSet {
   if (condition === undefined) return ANYTHING;
-  if (typeof condition === "string") return { anyOf: [parsePattern(condition)], noneOf: [] };
-  if (Array.isArray(condition)) return { anyOf: condition.map(parsePattern), noneOf: [] };
-  return { anyOf: condition.any_of?.map(parsePattern) ?? null, noneOf: (condition.none_of ?? []).map(parsePattern) };
+  if (typeof condition === "string") return fieldSetOf([parsePattern(condition)], []);
+  if (Array.isArray(condition)) return fieldSetOf(condition.map(parsePattern), []);
+  return fieldSetOf(condition.any_of?.map(parsePattern) ?? null, (condition.none_of ?? []).map(parsePattern));
 }
 
 /** The rules in evaluation order: priority descending, then as listed. */

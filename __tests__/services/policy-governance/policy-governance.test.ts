@@ -11,6 +11,7 @@ import { startRedis, type RedisServer } from "../../support/redis";
 import { waitUntil } from "../../support/wait-until";
 import { apiCall, fieldPaths } from "../../support/api-call";
 import { startTokenIssuer, type TokenIssuer } from "../../support/token-issuer";
+import Redis from "ioredis";
 
 const READ_REPOS = { name: "read-repos", rules: [{ id: "allow-read", effect: "allow", action: "read", resource: "repo:*" }] };
 const NO_SECRETS = { name: "no-secrets", rules: [{ id: "deny-secrets", effect: "deny", resource: "repo:secrets*" }] };
@@ -160,6 +161,8 @@ describe("policy-governance", () => {
     ["an empty action", { subject: "s", action: "", resource: "r" }, "action"],
     ["a numeric resource", { subject: "s", action: "read", resource: 7 }, "resource"],
     ["an unknown field", { subject: "s", action: "read", resource: "r", context: {} }, "(root)"],
+    // PostgreSQL text cannot hold it: it would fail the batch of decisions it was appended with.
+    ["a NUL character in the subject", { subject: "agent:\u0000x", action: "read", resource: "r" }, "subject"],
   ])("refuses an enforce request with %s (400 naming the field)", async (_what, body, path) => {
     const res = await apiCall(a.url, "/api/v1/enforce", { body });
     expect(res.status).toBe(400);
@@ -179,6 +182,13 @@ describe("policy-governance", () => {
     expect(answers.every((r) => r.status === 200 && r.body.decision === "allow")).toBe(true);
     const decisionIds = answers.map((r) => r.body.decision_id);
     expect(new Set(decisionIds).size).toBe(60);
+    // Each id names the row of its own request (identical rows of a batch travel as one group).
+    const since = Math.min(...decisionIds) - 1;
+    const logged = (await apiCall(a.url, `/api/v1/decisions?since=${since}&limit=1000`)).body.decisions as { id: number; subject: string; resource: string; cached: boolean }[];
+    const byId = new Map(logged.map((d) => [d.id, d]));
+    answers.forEach((r, i) => {
+      expect(byId.get(r.body.decision_id)).toMatchObject({ subject: `agent:${i % 7}`, resource: `repo:r${i % 5}`, cached: r.body.cached });
+    });
   });
 
   it("pages through the decision log in id order with since and limit", async () => {
@@ -209,6 +219,23 @@ describe("policy-governance", () => {
     const res = await apiCall(a.url, `/api/v1/decisions?${query}`);
     expect(res.status).toBe(400);
     expect(fieldPaths(res)).toEqual([path]);
+  });
+
+  it("decides afresh when Redis holds something that is not a decision under the key", async () => {
+    const first = await enforce(a.url, "agent:odd", "read", "repo:web");
+    expect(first.body).toMatchObject({ decision: "allow", cached: false });
+    const key = `acgs:policy-governance:decision:${first.body.policy_generation}:t:${JSON.stringify(["agent:odd", "read", "repo:web"])}`;
+    const client = new Redis(redis.url);
+    try {
+      // The key b will look up (proved by the value it finds there first).
+      expect(JSON.parse((await client.get(key))!)).toMatchObject({ decision: "allow", rule_id: "allow-read" });
+      await client.set(key, '{"decision":"maybe"}');
+    } finally {
+      client.disconnect();
+    }
+    // b never decided it: not in its own tier, and what Redis holds is not a decision.
+    const fresh = await enforce(b.url, "agent:odd", "read", "repo:web");
+    expect(fresh.body).toMatchObject({ decision: "allow", rule_id: "allow-read", cached: false });
   });
 
   it("keeps deciding while Redis is down (shared cache bypassed), and shares decisions again when it returns", async () => {

@@ -1,0 +1,30 @@
+// Verification is pure: the same rule list always gets the same report. So reports are kept, as
+// the JSON text sent, keyed by the parsed list's JSON (parsing fixes the key order, so lists that
+// differ only in key order or whitespace share an entry). Bounded in count and in key size.
+import { createLocalTier } from "../decision-cache/local-tier";
+import type { PolicyRule } from "../policy-model/policy-rule";
+import { verifyRules } from "./verify-rules";
+
+const MAX_ENTRIES = 1000;
+const MAX_KEY_LENGTH = 16_384;
+// Only bounds memory: a report never goes stale.
+const TTL_SECONDS = 3600;
+
+export interface VerdictCache {
+  /** verifyRules' report as JSON text. */
+  reportJson(rules: readonly PolicyRule[]): string;
+}
+
+export function createVerdictCache(maxEntries = MAX_ENTRIES, verify: typeof verifyRules = verifyRules): VerdictCache {
+  const reports = createLocalTier<string>(maxEntries);
+  return {
+    reportJson(rules) {
+      const key = JSON.stringify(rules);
+      const known = reports.get(key);
+      if (known !== undefined) return known;
+      const report = JSON.stringify(verify(rules));
+      if (key.length <= MAX_KEY_LENGTH) reports.set(key, report, TTL_SECONDS);
+      return report;
+    },
+  };
+}

@@ -4,7 +4,7 @@
 // in either tier counts as one cache hit in the acgs_cache_* metrics, a miss as one lookup.
 import type { Cache } from "../kit/cache";
 import type { ServiceMetrics } from "../kit/metrics";
-import { createLocalTier } from "./local-tier";
+import { createLocalTier } from "../kit/local-tier";
 
 export interface DecisionCache<T = string> {
   /** The in-process tier alone, synchronously; a hit is counted, a miss is left to `far`. */

@@ -1,7 +1,7 @@
 // Verification is pure: the same rule list always gets the same report. So reports are kept, as
 // the JSON text sent, keyed by the parsed list's JSON (parsing fixes the key order, so lists that
 // differ only in key order or whitespace share an entry). Bounded in count and in key size.
-import { createLocalTier } from "../decision-cache/local-tier";
+import { createLocalTier } from "../kit/local-tier";
 import type { PolicyRule } from "../policy-model/policy-rule";
 import { verifyRules } from "./verify-rules";
 

@@ -1,22 +1,13 @@
 // The audit log's group commit, as /metrics shows it: how many appends wait, how many batches
 // carried how many appends (their ratio is the mean batch size), and how often another replica
 // had moved the chain head. Read from the store at scrape time: nothing is done per request.
-import { Counter, Gauge, type Registry } from "prom-client";
+import { Gauge, type Registry } from "prom-client";
+import { scrapedCounter } from "../kit/metrics";
 import type { BatchingStats } from "./store";
 
 export function registerBatchMetrics(registry: Registry, service: string, stats: BatchingStats): void {
   // Labelled by service, as the kit's own metrics are.
-  const counter = (name: string, help: string, read: () => number) =>
-    new Counter({
-      name,
-      help,
-      labelNames: ["service"],
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.labels(service).inc(read());
-      },
-    });
+  const counter = (name: string, help: string, read: () => number) => scrapedCounter(registry, service, name, help, read);
   new Gauge({
     name: "acgs_audit_appends_waiting",
     help: "Audit appends waiting for the next batch.",

@@ -1,24 +1,16 @@
 // The in-process cache of a service run without Redis: a Map with expiry and a size bound.
 import type { Cache } from "./cache";
+import { createLocalTier } from "./local-tier";
 
 export function createMemoryCache(maxEntries = 10_000): Cache {
-  const entries = new Map<string, { value: string; expiresAt: number }>();
+  const entries = createLocalTier<string>(maxEntries);
   return {
     kind: "memory",
     async get(key) {
-      const entry = entries.get(key);
-      if (entry === undefined) return undefined;
-      if (entry.expiresAt <= Date.now()) {
-        entries.delete(key);
-        return undefined;
-      }
-      return entry.value;
+      return entries.get(key);
     },
     async set(key, value, ttlSeconds) {
-      entries.delete(key);
-      // Map keeps insertion order, so the first key is the oldest write.
-      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
-      entries.set(key, { value, expiresAt: Date.now() + ttlSeconds * 1000 });
+      entries.set(key, value, ttlSeconds);
     },
     async delete(key) {
       entries.delete(key);

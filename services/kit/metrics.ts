@@ -33,17 +33,7 @@ export function createServiceMetrics(service: string, { processMetrics = true }:
 
   // Per-request counts are plain numbers, handed to prom-client when scraped: a prom-client
   // counter hashes its labels on every inc().
-  const serviceCounter = (name: string, help: string, read: () => number) =>
-    new Counter({
-      name,
-      help,
-      labelNames: ["service"],
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.labels(service).inc(read());
-      },
-    });
+  const serviceCounter = (name: string, help: string, read: () => number) => scrapedCounter(registry, service, name, help, read);
   let cacheRequests = 0;
   let cacheHits = 0;
   serviceCounter("acgs_cache_requests_total", "Cache lookups.", () => cacheRequests);
@@ -103,4 +93,18 @@ export function createServiceMetrics(service: string, { processMetrics = true }:
       if (hit) cacheHits++;
     },
   };
+}
+
+/** A counter labelled by service whose value is read when /metrics is scraped, so nothing is done per event. */
+export function scrapedCounter(registry: Registry, service: string, name: string, help: string, read: () => number): Counter {
+  return new Counter({
+    name,
+    help,
+    labelNames: ["service"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.labels(service).inc(read());
+    },
+  });
 }

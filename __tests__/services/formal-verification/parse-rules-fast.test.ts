@@ -1,23 +1,13 @@
 // The hand-written rule parser against the zod schema it mirrors, on seeded generated lists (as
 // JSON bodies bring them): it accepts exactly what zod accepts, with zod's output to the key
 // order; and behind policyRulesSchema every refusal is zod's own, path and message.
+import { mulberry32 } from "../../../services/evolutionary-computation/mulberry32";
 import { parseRulesFast } from "../../../services/policy-model/parse-rules-fast";
 import { policyRuleListSchema, policyRulesSchema } from "../../../services/policy-model/policy-rule";
 
-// mulberry32: small, seeded, reproducible.
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function generator(seed: number) {
-  const next = random(seed);
+  const next = mulberry32(seed);
   const pick = (...options: unknown[]): unknown => options[Math.floor(next() * options.length)];
   const pickOne = <T>(options: readonly T[]): T => options[Math.floor(next() * options.length)];
   const chance = (p: number) => next() < p;

@@ -50,7 +50,9 @@ const pageQuery = z.object({
 });
 
 const PAGE_TTL_SECONDS = 300;
-const JSON_TYPE = { "Content-Type": "application/json" };
+// A fresh object per answer: the HTTP layer may add to the headers object it is given
+// (Content-Length, the contract's headers), so a shared one would carry them into the next answer.
+const jsonHeaders = () => ({ "Content-Type": "application/json" });
 
 export function blackboardRoutes(app: ServiceApp, context: ServiceContext): void {
   if (!context.database) throw new Error("blackboard needs its database");
@@ -67,7 +69,7 @@ export function blackboardRoutes(app: ServiceApp, context: ServiceContext): void
     const { topic, since, limit, cursor } = c.req.valid("query");
     const key = `page:${JSON.stringify([topic ?? null, since ?? null, cursor ?? null, limit])}`;
     const cached = await pages.get(key);
-    if (cached !== undefined) return c.body(cached, 200, JSON_TYPE);
+    if (cached !== undefined) return c.body(cached, 200, jsonHeaders());
 
     const body = await reads.read(key, async () => {
       const page = await store.page({ topic, since, limit, after: cursor === undefined ? undefined : position(cursor) });
@@ -77,7 +79,7 @@ export function blackboardRoutes(app: ServiceApp, context: ServiceContext): void
       pages.remember(key, json, page.count === limit);
       return json;
     });
-    return c.body(body, 200, JSON_TYPE);
+    return c.body(body, 200, jsonHeaders());
   });
 }
 

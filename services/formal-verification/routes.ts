@@ -8,7 +8,9 @@ import type { ServiceContext } from "../kit/service-context";
 import { policyRulesSchema } from "../policy-model/policy-rule";
 import { createVerdictCache } from "./verdict-cache";
 
-const JSON_CONTENT = { "Content-Type": "application/json" };
+// A fresh object per answer: the HTTP layer may add to the headers object it is given
+// (Content-Length, the contract's headers), so a shared one would carry them into the next answer.
+const jsonHeaders = () => ({ "Content-Type": "application/json" });
 
 export const verifyRequestSchema = z.strictObject({
   rules: policyRulesSchema,
@@ -17,6 +19,6 @@ export const verifyRequestSchema = z.strictObject({
 export function formalVerificationRoutes(app: ServiceApp, _context: ServiceContext): void {
   const verdicts = createVerdictCache();
   app.post("/api/v1/verify", requireLevel(ROLE_LEVELS.worker), jsonBody(verifyRequestSchema), (c) =>
-    c.body(verdicts.reportJson(c.req.valid("json").rules), 200, JSON_CONTENT),
+    c.body(verdicts.reportJson(c.req.valid("json").rules), 200, jsonHeaders()),
   );
 }

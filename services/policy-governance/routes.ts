@@ -14,7 +14,9 @@ import { cachedDecisionCodec } from "./cached-decision";
 import { createEnforcer } from "./enforcer";
 import { createPolicyStore, type Mutation } from "./store";
 
-const JSON_CONTENT = { "Content-Type": "application/json" };
+// A fresh object per answer: the HTTP layer may add to the headers object it is given
+// (Content-Length, the contract's headers), so a shared one would carry them into the next answer.
+const jsonHeaders = () => ({ "Content-Type": "application/json" });
 
 const rules = policyRulesSchema.refine((r) => r.length > 0, "a policy needs at least one rule");
 const description = z.string().max(2000).default("");
@@ -89,7 +91,7 @@ export function policyGovernanceRoutes(app: ServiceApp, context: ServiceContext)
 
   // The enforcer answers JSON text (an EnforcedDecision): a cached decision is never re-serialized.
   app.post("/api/v1/enforce", requireLevel(ROLE_LEVELS.worker), jsonBody(enforceSchema), async (c) =>
-    c.body(await enforcer.enforce(c.req.valid("json")), 200, JSON_CONTENT),
+    c.body(await enforcer.enforce(c.req.valid("json")), 200, jsonHeaders()),
   );
 
   app.get("/api/v1/decisions", queryParams(decisionsQuery), async (c) => {

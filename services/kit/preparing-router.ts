@@ -12,23 +12,42 @@ import { TrieRouter } from "hono/router/trie-router";
 type Entry = [MiddlewareHandler, unknown];
 
 /**
- * Runs once per request, before its first handler; returns undefined to go on, or a promise of
- * what the handler chain answers when it takes over calling `run` itself (e.g. to count a body).
+ * Runs once per request, before its first handler, with the pattern of the last route the request
+ * matched (its metrics label); returns undefined to go on, or a promise of what the handler chain
+ * answers when it takes over calling `run` itself (e.g. to count a body).
  */
-export type Prepare = (c: Context, run: () => ReturnType<MiddlewareHandler>) => ReturnType<MiddlewareHandler> | undefined;
+export type Prepare = (c: Context, route: string, run: () => ReturnType<MiddlewareHandler>) => ReturnType<MiddlewareHandler> | undefined;
 
-export function preparingRouter(prepare: Prepare, isPrepared: (c: Context) => boolean): Router<Entry> {
+export interface PreparingRouter extends Router<Entry> {
+  /** The pattern of the last route a request to (method, path) matches, undefined when none does. */
+  routeOf(method: string, path: string): string | undefined;
+}
+
+export function preparingRouter(prepare: Prepare, isPrepared: (c: Context) => boolean): PreparingRouter {
   const inner = new SmartRouter<Entry>({ routers: [new RegExpRouter(), new TrieRouter()] });
+  // Hono calls a request's first handler synchronously right after match(), with nothing of the
+  // app's in between: that handler's prepare gets the route of this match. (matchedRoutes(c)
+  // would find it too, for the price of a HonoRequest and an array per request.)
+  let matchedRoute: string | undefined;
   const wrap = (handler: MiddlewareHandler): MiddlewareHandler =>
     function prepared(c: Context, next: Next) {
       if (isPrepared(c)) return handler(c, next);
-      return prepare(c, () => handler(c, next)) ?? handler(c, next);
+      return prepare(c, matchedRoute ?? "", () => handler(c, next)) ?? handler(c, next);
     };
   return {
     name: `preparing ${inner.name}`,
     add(method, path, [handler, route]) {
       inner.add(method, path, [wrap(handler), route]);
     },
-    match: (method, path): Result<Entry> => inner.match(method, path),
+    match(method, path): Result<Entry> {
+      const result = inner.match(method, path);
+      matchedRoute = lastRoute(result);
+      return result;
+    },
+    routeOf: (method, path) => lastRoute(inner.match(method, path)),
   };
+}
+
+function lastRoute([matches]: Result<Entry>): string | undefined {
+  return (matches.at(-1)?.[0][1] as { path?: string } | undefined)?.path;
 }

@@ -1,6 +1,6 @@
-// Reads a request body from Node's IncomingMessage when the app runs on @hono/node-server: going
-// through c.req (body, text(), json()) makes it build a full WHATWG Request, ReadableStream and
-// AbortController first, which halves the throughput of a small JSON POST. Elsewhere (app.request
+// Reads a request body from Node's IncomingMessage when the app runs on the kit's Node listener:
+// going through c.req (body, text(), json()) makes it build a full WHATWG Request, ReadableStream
+// and AbortController first, which halves the throughput of a small JSON POST. Elsewhere (app.request
 // in tests), or once something has started reading the stream, it falls back to c.req.text().
 import type { Context } from "hono";
 

@@ -1,5 +1,5 @@
-// Reads request headers from Node's already-parsed IncomingMessage when the app runs on
-// @hono/node-server: c.req.header() would first build a full WHATWG Headers object (and reading
+// Reads request headers from Node's already-parsed IncomingMessage when the app runs on the kit's
+// Node listener: c.req.header() would first build a full WHATWG Headers object (and reading
 // c.req.raw.body a full Request), a measurable share of a small request's cost. Elsewhere (tests
 // through app.request) it falls back to the standard Request.
 import type { Context } from "hono";

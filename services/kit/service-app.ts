@@ -1,15 +1,12 @@
 // The Hono app every service starts from: the SPEC's contract (hash header and guard, /health,
 // /ready, /metrics, JSON errors, body limit, rate limit, request ids, access logs) in one place;
 // a service only adds its routes to the returned app.
-import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { Hono, type Context, type Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { matchedRoutes } from "hono/route";
 import type { Router } from "hono/router";
 import type { H, RouterRoute } from "hono/types";
-import { getPath } from "hono/utils/url";
 import { version as packageVersion } from "../../package.json";
 import { CONSTITUTIONAL_HASH } from "../catalog";
 import type { ServiceConfig } from "./config";
@@ -21,6 +18,8 @@ import { createLogger, type Logger } from "./logger";
 import { createServiceMetrics, type ServiceMetrics } from "./metrics";
 import { createRateLimiter, rateLimitedBody, socketAddress } from "./rate-limit";
 import { asDependencyUnavailable } from "./unavailable";
+import { NodeRequest } from "./node-request";
+import { nextRequestId } from "./request-id";
 import { mayHaveBody } from "./request-header";
 import { declaredBodyLength } from "./request-body";
 import type { Principal } from "./access-token";
@@ -91,22 +90,25 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
 
   // The contract runs around Hono's dispatch (app.fetch below), not as middleware; handlers get
   // the request id and token gate from `prepare`, run before the first handler of a request.
-  const prepare: Prepare = (c, run) => {
+  const prepare: Prepare = (c, route, run) => {
     const state = kitState(c);
     c.set("requestId", state.requestId);
     c.set("tokenGate", tokenGate);
     state.context = c;
+    state.route = route;
     // A chunked body is counted as it streams (a declared length was checked before routing);
     // bodyLimit hands on what `run` answers, as Hono's compose hands on what next() does.
-    const method = c.req.method;
-    if (method === "GET" || method === "HEAD") return undefined;
-    return streamsBody(c) ? limitStreamedBody(c, run as Next) : undefined;
+    const method = state.method;
+    if (method === "GET" || method === "HEAD" || !streamsBody(c)) return undefined;
+    // bodyLimit re-makes the Request from itself: that takes the full WHATWG one.
+    c.req.raw = NodeRequest.whole(c.req.raw);
+    return limitStreamedBody(c, run as Next);
   };
   const router = preparingRouter(prepare, (c) => kitState(c).context === c);
   const app = new Hono<ServiceEnv>({
     router: router as unknown as Router<[H, RouterRoute]>,
     // The contract has parsed the path already.
-    getPath: (request, options) => (options?.env as { [KIT_STATE]?: KitState } | undefined)?.[KIT_STATE]?.path ?? getPath(request),
+    getPath: (request, options) => (options?.env as { [KIT_STATE]?: KitState } | undefined)?.[KIT_STATE]?.path ?? NodeRequest.path(request),
   });
 
   // Rate limit, hash guard (under /api/ only) and declared body length, before routing: the
@@ -134,7 +136,10 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     const { method, path, requestId } = state;
     const status = answer.status;
     const seconds = (performance.now() - state.start) / 1000;
-    const route = state.context !== undefined ? routeLabel(state.context) : state.refused ? routeOf(method, path) : UNMATCHED_ROUTE;
+    const route =
+      state.context !== undefined
+        ? state.context.get("unmatched") ? UNMATCHED_ROUTE : state.route
+        : state.refused ? routeOf(method, path) : UNMATCHED_ROUTE;
     metrics.observeRequest(route, KNOWN_METHODS.has(method) ? method : "OTHER", status, seconds);
     const level = PROBE_PATHS.has(route) ? "debug" : "info";
     if (logger.enabled(level)) {
@@ -150,7 +155,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   app.fetch = function contract(request: Request, env?: unknown, executionContext?: unknown): Response | Promise<Response> {
     const start = performance.now();
     const incoming = header(request, env, "x-request-id");
-    const requestId = incoming !== undefined && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = incoming !== undefined && SAFE_REQUEST_ID.test(incoming) ? incoming : nextRequestId();
     const outgoing = (env as NodeBindings | undefined)?.outgoing;
     // On Node's response, the headers reach every answer (raw Responses and 500s included).
     if (outgoing instanceof ContractResponse) {
@@ -160,12 +165,12 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
       outgoing.setHeader(REQUEST_ID_HEADER, requestId);
     }
     const method = request.method;
-    const path = getPath(request);
+    const path = NodeRequest.path(request);
     const refused = refusal(request, env, method, path);
-    const state: KitState = { requestId, start, method, path, refused: refused !== undefined, plain: outgoing === undefined, context: undefined };
+    const state: KitState = { requestId, start, method, path, refused: refused !== undefined, plain: outgoing === undefined, context: undefined, route: UNMATCHED_ROUTE };
     if (refused !== undefined) return finish(state, refused);
-    // @hono/node-server makes a fresh bindings object per request: the state rides on it. Anyone
-    // else's (app.request in tests) is copied, as it may be shared.
+    // The kit's Node listener makes a fresh bindings object per request: the state rides on it.
+    // Anyone else's (app.request in tests) is copied, as it may be shared.
     const bindings = outgoing !== undefined ? (env as Record<symbol, unknown>) : { ...(env as object) };
     bindings[KIT_STATE] = state;
     const answer = dispatch(request, bindings, executionContext as never);
@@ -173,11 +178,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   } as typeof app.fetch;
 
   // The pattern of the route a refused request would have reached (HEAD is routed as GET).
-  const routeOf = (method: string, path: string): string => {
-    const [matches] = router.match(method === "HEAD" ? "GET" : method, path);
-    const last = matches.at(-1)?.[0][1] as { path?: string } | undefined;
-    return last?.path ?? UNMATCHED_ROUTE;
-  };
+  const routeOf = (method: string, path: string): string => router.routeOf(method === "HEAD" ? "GET" : method, path) ?? UNMATCHED_ROUTE;
 
   app.get("/health", async (c) => {
     const reports = await checkDependencies(dependencies);
@@ -254,6 +255,8 @@ interface KitState {
   readonly plain: boolean;
   /** The request's Context, once its first handler runs. */
   context: Context | undefined;
+  /** Then: the pattern of the last route the request matched (its metrics label). */
+  route: string;
 }
 
 interface NodeBindings {
@@ -299,8 +302,3 @@ function withContractHeaders(response: Response, requestId: string): Response {
   return answer;
 }
 
-// The pattern of the last route the request matched: the route label of its metrics.
-function routeLabel(c: Context<ServiceEnv>): string {
-  if (c.get("unmatched")) return UNMATCHED_ROUTE;
-  return matchedRoutes(c).at(-1)?.path ?? UNMATCHED_ROUTE;
-}

@@ -1,11 +1,11 @@
 // Runs a service's app on a real port and stops it gracefully: stop accepting, let in-flight
 // requests finish (bounded by SHUTDOWN_TIMEOUT_MS), then close the pools.
 import type { AddressInfo } from "node:net";
-import type { Server, ServerResponse } from "node:http";
-import { createAdaptorServer } from "@hono/node-server";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { ServiceConfig } from "./config";
 import { ContractResponse } from "./contract-response";
 import type { Logger } from "./logger";
+import { nodeListener } from "./node-listener";
 import { createServiceApp, type ServiceApp } from "./service-app";
 import { openServiceContext, type ServiceContext } from "./service-context";
 
@@ -46,8 +46,12 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   });
   options.routes?.(app, context);
 
-  // ContractResponse adds the contract's headers as each answer is written (see its file).
-  const server = createAdaptorServer({ fetch: app.fetch, serverOptions: { ServerResponse: ContractResponse as typeof ServerResponse } }) as Server;
+  // ContractResponse adds the contract's headers as each answer is written (see its file). What
+  // reaches the listener's 500 escaped Hono's onError (a non-Error thrown): it is logged here.
+  const listener = nodeListener(app.fetch as never, {
+    onError: (error, incoming) => logger.error("unhandled error outside the app", { method: incoming.method, path: incoming.url, error }),
+  });
+  const server = createServer({ ServerResponse: ContractResponse as typeof ServerResponse }, listener);
   try {
     await listen(server, options.port ?? config.port, options.hostname);
   } catch (error) {

@@ -12,6 +12,7 @@
 //                              server's is CPU.*.0.001.cpuprofile; read it with
 //                              npx tsx bench/cpu-profile-summary.ts <file>)
 import autocannon from "autocannon";
+import { Client } from "pg";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -161,11 +162,28 @@ async function stopServer(server: Server): Promise<void> {
   await exited;
 }
 
+let databases = 0;
+async function freshDatabase(serverUrl: string): Promise<string> {
+  const name = `bench_${++databases}`;
+  const client = new Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
 async function measure(target: Target, baseEnv: Record<string, string>): Promise<Measured> {
   const servers: Server[] = [];
   try {
     const peers: Partial<Record<ServiceName, string>> = {};
-    const env = { ...baseEnv };
+    // A database of its own: what one target writes (the enforce run records ~100k decisions)
+    // must not become another's input (evolve reads every recorded decision).
+    const env: Record<string, string> = { ...baseEnv, DATABASE_URL: await freshDatabase(baseEnv.DATABASE_URL) };
     for (const companion of target.companions ?? []) {
       const script = `services/${companion.service}/main.ts`;
       const server = await startServer(`${target.name} ${companion.service}`, script, { ...baseEnv, ...companion.env });

@@ -12,14 +12,13 @@
 //                              server's is CPU.*.0.001.cpuprofile; read it with
 //                              npx tsx bench/cpu-profile-summary.ts <file>)
 import autocannon from "autocannon";
-import { Client } from "pg";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { CONSTITUTIONAL_HASH, serviceUrlVariable, type ServiceName } from "../services/catalog";
 import { freePort } from "../__tests__/support/free-port";
-import { startPostgres } from "../__tests__/support/postgres";
+import { createDatabase, startPostgres } from "../__tests__/support/postgres";
 import { startRedis } from "../__tests__/support/redis";
 import { waitUntil } from "../__tests__/support/wait-until";
 import { openLoop, type OpenLoopResult } from "./open-loop";
@@ -163,19 +162,7 @@ async function stopServer(server: Server): Promise<void> {
 }
 
 let databases = 0;
-async function freshDatabase(serverUrl: string): Promise<string> {
-  const name = `bench_${++databases}`;
-  const client = new Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
+const freshDatabase = (serverUrl: string) => createDatabase(serverUrl, `bench_${++databases}`);
 
 async function measure(target: Target, baseEnv: Record<string, string>): Promise<Measured> {
   const servers: Server[] = [];

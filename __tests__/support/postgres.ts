@@ -86,3 +86,17 @@ export async function startPostgres({ startTimeoutMs = 20_000, durable = false }
   });
   return { ...server, url, port, dir };
 }
+
+/** A fresh, empty database on the same server: for tests that need "first start", or benchmarks that must not read each other's data. */
+export async function createDatabase(serverUrl: string, name: string): Promise<string> {
+  const client = new Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}

@@ -58,20 +58,6 @@ export async function call(url: string, path: string, body?: unknown, token?: st
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
 }
 
-/** A fresh, empty database on the same server: for tests that need "first start". */
-export async function createDatabase(serverUrl: string, name: string): Promise<string> {
-  const client = new Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
 export async function queryOnce<R>(databaseUrl: string, sql: string, params: unknown[] = []): Promise<R[]> {
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();

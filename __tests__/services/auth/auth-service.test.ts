@@ -5,7 +5,8 @@ import { createHash } from "node:crypto";
 import { ROLE_LEVELS } from "../../../services/kit/roles";
 import type { ServiceHandle } from "../../../services/kit/start-service";
 import { startPostgres, type PostgresServer } from "../../support/postgres";
-import { call, createDatabase, PASSWORD, queryOnce, startAuth, testClock, type TestClock } from "./auth-server";
+import { createDatabase } from "../../support/postgres";
+import { call, PASSWORD, queryOnce, startAuth, testClock, type TestClock } from "./auth-server";
 
 let postgres: PostgresServer;
 const running: ServiceHandle[] = [];

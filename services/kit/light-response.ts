@@ -2,6 +2,8 @@
 // and its init as given, and builds the WHATWG Response (whose every body becomes a
 // ReadableStream) only when something asks for more than status and headers. The listener writes
 // the kept body straight to Node's response. Hono's c.json(), c.text() and c.body() make these.
+import { delegateToNative } from "./native-delegation";
+
 const NATIVE = Symbol.for("acgs.kit.nativeResponse");
 
 // The runtime's own Response, even if this module was loaded again after installing itself.
@@ -108,25 +110,7 @@ export class LightResponse {
 
 // Everything else a Response has (body, json(), text(), clone(), ...) comes from the real one.
 Object.setPrototypeOf(LightResponse, NativeResponse);
-Object.setPrototypeOf(LightResponse.prototype, NativeResponse.prototype);
-for (const name of Object.getOwnPropertyNames(NativeResponse.prototype)) {
-  if (name === "constructor" || Object.prototype.hasOwnProperty.call(LightResponse.prototype, name)) continue;
-  const descriptor = Object.getOwnPropertyDescriptor(NativeResponse.prototype, name);
-  if (descriptor?.get !== undefined) {
-    Object.defineProperty(LightResponse.prototype, name, {
-      get(this: LightResponse) {
-        return (LightResponse.real(this) as unknown as Record<string, unknown>)[name];
-      },
-    });
-  } else if (typeof descriptor?.value === "function") {
-    Object.defineProperty(LightResponse.prototype, name, {
-      value(this: LightResponse, ...args: unknown[]) {
-        const real = LightResponse.real(this) as unknown as Record<string, (...a: unknown[]) => unknown>;
-        return real[name](...args);
-      },
-    });
-  }
-}
+delegateToNative(LightResponse.prototype, NativeResponse.prototype, (self: LightResponse) => LightResponse.real(self));
 Object.defineProperty(LightResponse, NATIVE, { value: NativeResponse });
 
 /** Makes `new Response(...)` (Hono's c.json() and the like) a LightResponse in this process. */

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import { getPath } from "hono/utils/url";
+import { delegateToNative } from "./native-delegation";
 
 const NativeRequest: typeof Request = globalThis.Request;
 
@@ -165,22 +166,4 @@ export class NodeRequest {
 }
 
 // Everything else a Request has (body, signal, json(), text(), clone(), ...) comes from the full one.
-Object.setPrototypeOf(NodeRequest.prototype, NativeRequest.prototype);
-for (const name of Object.getOwnPropertyNames(NativeRequest.prototype)) {
-  if (name === "constructor" || Object.prototype.hasOwnProperty.call(NodeRequest.prototype, name)) continue;
-  const descriptor = Object.getOwnPropertyDescriptor(NativeRequest.prototype, name);
-  if (descriptor?.get !== undefined) {
-    Object.defineProperty(NodeRequest.prototype, name, {
-      get(this: Request) {
-        return (NodeRequest.whole(this) as unknown as Record<string, unknown>)[name];
-      },
-    });
-  } else if (typeof descriptor?.value === "function") {
-    Object.defineProperty(NodeRequest.prototype, name, {
-      value(this: Request, ...args: unknown[]) {
-        const whole = NodeRequest.whole(this) as unknown as Record<string, (...a: unknown[]) => unknown>;
-        return whole[name](...args);
-      },
-    });
-  }
-}
+delegateToNative(NodeRequest.prototype, NativeRequest.prototype, (self: Request) => NodeRequest.whole(self));

@@ -14,8 +14,13 @@ function nodeHeaders(c: Context): Record<string, string | string[] | undefined> 
 
 /** `name` must be lower case. */
 export function requestHeader(c: Context, name: string): string | undefined {
-  const headers = nodeHeaders(c);
-  if (headers === undefined) return c.req.header(name);
+  return headerOf(c.req.raw, c.env, name);
+}
+
+/** The same before a Context exists: the request and the bindings the app was called with. */
+export function headerOf(request: Request, env: unknown, name: string): string | undefined {
+  const headers = (env as NodeBindings | undefined)?.incoming?.headers;
+  if (headers === undefined) return request.headers.get(name) ?? undefined;
   const value = headers[name];
   return Array.isArray(value) ? value.join(", ") : value;
 }

@@ -20,7 +20,7 @@ import { createRateLimiter, rateLimitedBody, socketAddress } from "./rate-limit"
 import { asDependencyUnavailable } from "./unavailable";
 import { NodeRequest } from "./node-request";
 import { nextRequestId } from "./request-id";
-import { mayHaveBody } from "./request-header";
+import { headerOf, mayHaveBody } from "./request-header";
 import { declaredBodyLength } from "./request-body";
 import type { Principal } from "./access-token";
 import type { TokenGate } from "./require-level";
@@ -123,7 +123,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     }
     // The paths Hono's "/api/*" matches.
     if (path === "/api" || path.startsWith("/api/")) {
-      const refused = hashRefusal(header(request, env, "x-constitutional-hash"), hashGuard);
+      const refused = hashRefusal(headerOf(request, env, "x-constitutional-hash"), hashGuard);
       if (refused !== undefined) return jsonResponse(refused, 403);
     }
     const declared = declaredLength(request, env);
@@ -154,7 +154,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   // closure is made per request either.)
   app.fetch = function contract(request: Request, env?: unknown, executionContext?: unknown): Response | Promise<Response> {
     const start = performance.now();
-    const incoming = header(request, env, "x-request-id");
+    const incoming = headerOf(request, env, "x-request-id");
     const requestId = incoming !== undefined && SAFE_REQUEST_ID.test(incoming) ? incoming : nextRequestId();
     const outgoing = (env as NodeBindings | undefined)?.outgoing;
     // On Node's response, the headers reach every answer (raw Responses and 500s included).
@@ -260,7 +260,6 @@ interface KitState {
 }
 
 interface NodeBindings {
-  incoming?: { headers?: Record<string, string | string[] | undefined> };
   outgoing?: ServerResponse;
 }
 
@@ -268,18 +267,10 @@ function kitState(c: Context): KitState {
   return (c.env as { [KIT_STATE]: KitState })[KIT_STATE];
 }
 
-/** A request header (lower-case name), from Node's parsed headers when there are some. */
-function header(request: Request, env: unknown, name: string): string | undefined {
-  const headers = (env as NodeBindings | undefined)?.incoming?.headers;
-  if (headers === undefined) return request.headers.get(name) ?? undefined;
-  const value = headers[name];
-  return Array.isArray(value) ? value.join(", ") : value;
-}
-
 /** The Content-Length of a request that is not chunked, undefined when it is not known up front. */
 function declaredLength(request: Request, env: unknown): number | undefined {
-  if (header(request, env, "transfer-encoding") !== undefined) return undefined;
-  const length = header(request, env, "content-length");
+  if (headerOf(request, env, "transfer-encoding") !== undefined) return undefined;
+  const length = headerOf(request, env, "content-length");
   // Node's HTTP parser has refused a malformed or repeated Content-Length already.
   return length === undefined ? undefined : Number(length);
 }

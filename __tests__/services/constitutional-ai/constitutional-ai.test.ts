@@ -2,14 +2,13 @@
 // constitution, validation with cached verdicts, new versions seen by every replica, Redis and
 // PostgreSQL going away, and tokens where auth is required.
 import { constitutionalAiRoutes } from "../../../services/constitutional-ai/routes";
-import { loadConfig } from "../../../services/kit/config";
-import { silentLogger } from "../../../services/kit/logger";
-import { startService, type ServiceHandle } from "../../../services/kit/start-service";
+import type { ServiceHandle } from "../../../services/kit/start-service";
 import { metricSample } from "../../support/metrics-text";
 import { startPostgres, type PostgresServer } from "../../support/postgres";
 import { startRedis, type RedisServer } from "../../support/redis";
 import { waitUntil } from "../../support/wait-until";
 import { apiCall, fieldPaths } from "../../support/api-call";
+import { startTestService } from "../../support/test-service";
 import { startTokenIssuer, type TokenIssuer } from "../../support/token-issuer";
 
 const PRINCIPLE = {
@@ -28,13 +27,7 @@ describe("constitutional-ai", () => {
   let guarded: ServiceHandle;
 
   const start = (env: Record<string, string> = {}) =>
-    startService({
-      config: loadConfig("constitutional-ai", { DATABASE_URL: postgres.url, REDIS_URL: redis.url, RATE_LIMIT_PER_MINUTE: "0", ...env }),
-      logger: silentLogger,
-      hostname: "127.0.0.1",
-      port: 0,
-      routes: constitutionalAiRoutes,
-    });
+    startTestService("constitutional-ai", constitutionalAiRoutes, { DATABASE_URL: postgres.url, REDIS_URL: redis.url, ...env });
 
   beforeAll(async () => {
     [postgres, redis, issuer] = await Promise.all([startPostgres(), startRedis(), startTokenIssuer()]);

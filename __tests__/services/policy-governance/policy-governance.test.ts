@@ -1,15 +1,14 @@
 // policy-governance on real ports against one real PostgreSQL 15 and one real Redis: policies and
 // their versions, enforcement with deny-overrides, cached decisions invalidated by any replica's
 // change, the decision log, Redis and PostgreSQL going away, and tokens where auth is required.
-import { loadConfig } from "../../../services/kit/config";
-import { silentLogger } from "../../../services/kit/logger";
-import { startService, type ServiceHandle } from "../../../services/kit/start-service";
+import type { ServiceHandle } from "../../../services/kit/start-service";
 import { policyGovernanceRoutes } from "../../../services/policy-governance/routes";
 import { metricSample } from "../../support/metrics-text";
 import { startPostgres, type PostgresServer } from "../../support/postgres";
 import { startRedis, type RedisServer } from "../../support/redis";
 import { waitUntil } from "../../support/wait-until";
 import { apiCall, fieldPaths } from "../../support/api-call";
+import { startTestService } from "../../support/test-service";
 import { startTokenIssuer, type TokenIssuer } from "../../support/token-issuer";
 import Redis from "ioredis";
 
@@ -27,13 +26,7 @@ describe("policy-governance", () => {
   const acknowledged = new Set<number>();
 
   const start = (env: Record<string, string> = {}) =>
-    startService({
-      config: loadConfig("policy-governance", { DATABASE_URL: postgres.url, REDIS_URL: redis.url, RATE_LIMIT_PER_MINUTE: "0", ...env }),
-      logger: silentLogger,
-      hostname: "127.0.0.1",
-      port: 0,
-      routes: policyGovernanceRoutes,
-    });
+    startTestService("policy-governance", policyGovernanceRoutes, { DATABASE_URL: postgres.url, REDIS_URL: redis.url, ...env });
 
   beforeAll(async () => {
     [postgres, redis, issuer] = await Promise.all([startPostgres(), startRedis(), startTokenIssuer()]);

@@ -11,12 +11,14 @@ export function startTestService(
   name: ServiceName,
   routes: (app: ServiceApp, context: ServiceContext) => void,
   env: Record<string, string> = {},
+  /** A fixed port, to restart a service where its peers expect it; 0 picks a free one. */
+  port = 0,
 ): Promise<ServiceHandle> {
   return startService({
     config: loadConfig(name, { RATE_LIMIT_PER_MINUTE: "0", ...env }),
     logger: silentLogger,
     hostname: "127.0.0.1",
-    port: 0,
+    port,
     routes,
   });
 }

@@ -4,14 +4,13 @@
 import { Client } from "pg";
 import { CONSTITUTIONAL_HASH } from "../../../services/catalog";
 import { blackboardRoutes } from "../../../services/blackboard/routes";
-import { loadConfig } from "../../../services/kit/config";
-import { silentLogger } from "../../../services/kit/logger";
-import { startService, type ServiceHandle } from "../../../services/kit/start-service";
+import type { ServiceHandle } from "../../../services/kit/start-service";
 import { metricSample } from "../../support/metrics-text";
 import { expectGuardedWrite } from "../../support/guarded-write";
 import { startPostgres, type PostgresServer } from "../../support/postgres";
 import { startRedis, type RedisServer } from "../../support/redis";
 import { waitUntil } from "../../support/wait-until";
+import { startTestService } from "../../support/test-service";
 
 type Json = any;
 const HASH = { "X-Constitutional-Hash": CONSTITUTIONAL_HASH };
@@ -48,13 +47,7 @@ describe("blackboard", () => {
 
   beforeAll(async () => {
     [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
-    service = await startService({
-      config: loadConfig("blackboard", { DATABASE_URL: postgres.url, REDIS_URL: redis.url, RATE_LIMIT_PER_MINUTE: "0" }),
-      logger: silentLogger,
-      hostname: "127.0.0.1",
-      port: 0,
-      routes: blackboardRoutes,
-    });
+    service = await startTestService("blackboard", blackboardRoutes, { DATABASE_URL: postgres.url, REDIS_URL: redis.url });
     admin = new Client({ connectionString: postgres.url });
     admin.on("error", () => {}); // the halt test drops this connection
     await admin.connect();

@@ -1,4 +1,4 @@
-// coordinator end to end on real ports: a real blackboard (startService) and one real PostgreSQL
+// coordinator end to end on real ports: a real blackboard (startTestService) and one real PostgreSQL
 // 15 for both. Assignment by capability and load, the blackboard entry of each task, concurrency,
 // the blackboard stopped (503, nothing acknowledged), PostgreSQL stopped, and auth.
 import { Client } from "pg";
@@ -7,11 +7,11 @@ import { openCoordinatorStore } from "../../../services/coordinator/store";
 import { metricSample } from "../../support/metrics-text";
 import { blackboardRoutes } from "../../../services/blackboard/routes";
 import { coordinatorRoutes } from "../../../services/coordinator/routes";
-import { loadConfig, type EnvironmentVariables } from "../../../services/kit/config";
-import { silentLogger } from "../../../services/kit/logger";
-import { startService, type ServiceHandle } from "../../../services/kit/start-service";
+import type { EnvironmentVariables } from "../../../services/kit/config";
+import type { ServiceHandle } from "../../../services/kit/start-service";
 import { startTokenIssuer } from "../../support/token-issuer";
 import { startPostgres, type PostgresServer } from "../../support/postgres";
+import { startTestService } from "../../support/test-service";
 
 type Json = any;
 const HASH = { "X-Constitutional-Hash": CONSTITUTIONAL_HASH };
@@ -39,24 +39,12 @@ describe("coordinator", () => {
   const started: ServiceHandle[] = [];
 
   const startBlackboard = async (env: EnvironmentVariables = {}, port = 0) => {
-    const handle = await startService({
-      config: loadConfig("blackboard", { DATABASE_URL: postgres.url, RATE_LIMIT_PER_MINUTE: "0", ...env }),
-      logger: silentLogger,
-      hostname: "127.0.0.1",
-      port,
-      routes: blackboardRoutes,
-    });
+    const handle = await startTestService("blackboard", blackboardRoutes, { DATABASE_URL: postgres.url, ...env }, port);
     started.push(handle);
     return handle;
   };
   const startCoordinator = async (blackboardUrl: string, env: EnvironmentVariables = {}) => {
-    const handle = await startService({
-      config: loadConfig("coordinator", { DATABASE_URL: postgres.url, SERVICE_URL_BLACKBOARD: blackboardUrl, RATE_LIMIT_PER_MINUTE: "0", ...env }),
-      logger: silentLogger,
-      hostname: "127.0.0.1",
-      port: 0,
-      routes: coordinatorRoutes,
-    });
+    const handle = await startTestService("coordinator", coordinatorRoutes, { DATABASE_URL: postgres.url, SERVICE_URL_BLACKBOARD: blackboardUrl, ...env });
     started.push(handle);
     return handle;
   };

@@ -3,9 +3,7 @@
 import { createHash } from "node:crypto";
 import { Client } from "pg";
 import { CONSTITUTIONAL_HASH } from "../../../services/catalog";
-import { loadConfig } from "../../../services/kit/config";
-import { silentLogger } from "../../../services/kit/logger";
-import { startService, type ServiceHandle } from "../../../services/kit/start-service";
+import type { ServiceHandle } from "../../../services/kit/start-service";
 import { chainHash } from "../../../services/integrity/chain-hash";
 import { MAX_DETAILS_DEPTH } from "../../../services/integrity/entry-schema";
 import { integrityRoutes } from "../../../services/integrity/routes";
@@ -13,6 +11,7 @@ import { expectGuardedWrite } from "../../support/guarded-write";
 import { metricSample } from "../../support/metrics-text";
 import { startPostgres, type PostgresServer } from "../../support/postgres";
 import { waitUntil } from "../../support/wait-until";
+import { startTestService } from "../../support/test-service";
 
 type Json = any;
 const HASH = { "X-Constitutional-Hash": CONSTITUTIONAL_HASH };
@@ -37,13 +36,7 @@ describe("integrity", () => {
 
   beforeAll(async () => {
     postgres = await startPostgres();
-    service = await startService({
-      config: loadConfig("integrity", { DATABASE_URL: postgres.url, RATE_LIMIT_PER_MINUTE: "0" }),
-      logger: silentLogger,
-      hostname: "127.0.0.1",
-      port: 0,
-      routes: integrityRoutes,
-    });
+    service = await startTestService("integrity", integrityRoutes, { DATABASE_URL: postgres.url });
     admin = new Client({ connectionString: postgres.url });
     admin.on("error", () => {}); // the halt test drops this connection
     await admin.connect();
@@ -279,13 +272,7 @@ describe("integrity", () => {
   });
 
   it("keeps one valid chain when two instances on one PostgreSQL append in batches at the same time", async () => {
-    const second = await startService({
-      config: loadConfig("integrity", { DATABASE_URL: postgres.url, RATE_LIMIT_PER_MINUTE: "0" }),
-      logger: silentLogger,
-      hostname: "127.0.0.1",
-      port: 0,
-      routes: integrityRoutes,
-    });
+    const second = await startTestService("integrity", integrityRoutes, { DATABASE_URL: postgres.url });
     const db = await superuser();
     try {
       const before = (await verify()).length;

@@ -11,6 +11,7 @@ import { apiCall, fieldPaths } from "../../support/api-call";
 import { startTestService } from "../../support/test-service";
 import { startTokenIssuer, type TokenIssuer } from "../../support/token-issuer";
 import Redis from "ioredis";
+import { Client } from "pg";
 
 const READ_REPOS = { name: "read-repos", rules: [{ id: "allow-read", effect: "allow", action: "read", resource: "repo:*" }] };
 const NO_SECRETS = { name: "no-secrets", rules: [{ id: "deny-secrets", effect: "deny", resource: "repo:secrets*" }] };
@@ -201,6 +202,38 @@ describe("policy-governance", () => {
     expect(seen[0]).toMatchObject({ decision: "deny", subject: "agent:x", action: "read", resource: "repo:web", default: true, policy_id: null, cached: false });
     const end = await apiCall(b.url, `/api/v1/decisions?since=${since}`);
     expect(end.body).toEqual({ decisions: [], next_since: since, has_more: false });
+  });
+
+  it("never lets a reader page past a decision whose insert commits late", async () => {
+    const tail = async () => (await apiCall(b.url, "/api/v1/decisions?since=0&limit=1000")).body.decisions.map((d: { id: number }) => d.id).at(-1) as number;
+    const before = await tail();
+    // A writer that got its id and has not committed: it holds the log's append lock, as a
+    // replica's decision-log statement does between taking ids and committing.
+    const late = new Client({ connectionString: postgres.url });
+    await late.connect();
+    try {
+      await late.query("BEGIN");
+      await late.query("SELECT pg_advisory_xact_lock(hashtext('acgs-policy-decisions'))");
+      const { rows } = await late.query(
+        `INSERT INTO policy_decisions (subject, action, resource, generation, decision, reason, is_default, cached)
+         VALUES ('agent:late', 'read', 'repo:late', 0, 'deny', 'inserted by the test', true, false) RETURNING id`,
+      );
+      const lateId = Number(rows[0].id);
+      const answered = enforce(a.url, "agent:after", "read", "repo:web");
+      // The later decision cannot take a higher id and commit first: a reader at this moment sees neither.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await tail()).toBe(before);
+      await late.query("COMMIT");
+      acknowledged.add(lateId);
+      const after = await answered;
+      expect(after.status).toBe(200);
+      expect(after.body.decision_id).toBeGreaterThan(lateId);
+      const page = (await apiCall(b.url, `/api/v1/decisions?since=${before}`)).body.decisions.map((d: { id: number }) => d.id);
+      expect(page).toEqual([lateId, after.body.decision_id]);
+    } finally {
+      await late.query("ROLLBACK").catch(() => {});
+      await late.end();
+    }
   });
 
   it.each([

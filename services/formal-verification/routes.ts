@@ -16,9 +16,13 @@ export const verifyRequestSchema = z.strictObject({
   rules: policyRulesSchema,
 });
 
+// Body texts whose validated rule list is kept: a repeated body skips parsing and finds its report by identity.
+const REMEMBERED_BODIES = 1000;
+
 export function formalVerificationRoutes(app: ServiceApp, _context: ServiceContext): void {
   const verdicts = createVerdictCache();
-  app.post("/api/v1/verify", requireLevel(ROLE_LEVELS.worker), jsonBody(verifyRequestSchema), (c) =>
+  const body = jsonBody(verifyRequestSchema, { remember: REMEMBERED_BODIES });
+  app.post("/api/v1/verify", requireLevel(ROLE_LEVELS.worker), body, (c) =>
     c.body(verdicts.reportJson(c.req.valid("json").rules), 200, jsonHeaders()),
   );
 }

@@ -2,6 +2,7 @@
 // 4xx naming the problem (and the field) instead of reaching the handler or becoming a 500.
 import type { MiddlewareHandler } from "hono";
 import type { z } from "zod";
+import { createRememberedBodies } from "./remembered-bodies";
 import { readBodyText } from "./request-body";
 import { requestHeader } from "./request-header";
 
@@ -13,16 +14,33 @@ export interface FieldProblem {
   readonly message: string;
 }
 
+export interface JsonBodyOptions {
+  /**
+   * Keep the validated value of up to this many distinct body texts: the same text again skips
+   * JSON.parse and the schema and gets the same value, deep-frozen and shared by every request with
+   * that text. Only for schemas whose output depends on the text alone (no clock, no random ids),
+   * and handlers that do not change the value. Refused bodies are never kept: each gets its 400.
+   */
+  readonly remember?: number;
+}
+
 /** Route middleware: the handler reads the parsed, typed body with `c.req.valid("json")`. */
 export function jsonBody<T extends z.ZodType>(
   schema: T,
+  options: JsonBodyOptions = {},
 ): MiddlewareHandler<any, string, { in: { json: z.input<T> }; out: { json: z.output<T> } }> {
+  const remembered = options.remember === undefined ? undefined : createRememberedBodies(options.remember);
   return async (c, next) => {
     const contentType = requestHeader(c, "content-type");
     if (contentType !== undefined && !JSON_MEDIA_TYPE.test(contentType)) {
       return c.json({ error: "unsupported content type", expected: "application/json", received: contentType }, 415);
     }
     const text = await readBodyText(c);
+    const known = remembered?.get(text);
+    if (known !== undefined) {
+      c.req.addValidatedData("json", known as object);
+      return next();
+    }
     if (text.trim() === "") return c.json({ error: "malformed JSON body", detail: "the body is empty" }, 400);
     let value: unknown;
     try {
@@ -38,6 +56,7 @@ export function jsonBody<T extends z.ZodType>(
       }));
       return c.json({ error: "invalid request body", fields }, 400);
     }
+    remembered?.set(text, result.data);
     c.req.addValidatedData("json", result.data as object);
     return next();
   };

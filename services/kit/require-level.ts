@@ -4,7 +4,8 @@
 //   import { requireLevel } from "../kit/require-level";
 //   app.post("/api/v1/entries", requireLevel(5), jsonBody(schema), handler);
 //   // in the handler: c.get("principal") is the verified caller (undefined when auth is not required)
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
+import type { Principal } from "./access-token";
 import { InvalidTokenError, type TokenVerifier } from "./token-verifier";
 import { requestHeader } from "./request-header";
 import type { ServiceEnv } from "./service-app";
@@ -25,36 +26,48 @@ const REALM = 'Bearer realm="acgs"';
  */
 export function requireLevel(min: number, gate?: TokenGate): MiddlewareHandler<ServiceEnv> {
   if (!Number.isInteger(min) || min < 0) throw new Error(`requireLevel: the minimum level must be a non-negative integer, got ${min}`);
-  return async function requireLevelMiddleware(c, next) {
+  // Not async: a token verified before is a map lookup, and its request goes on without the extra
+  // promise an async function would wrap around next()'s.
+  return function requireLevelMiddleware(c, next) {
     const { required, verifier } = gate ?? appGate(c);
     if (!required) return next();
     const token = bearerToken(c);
     if (token === undefined) {
       c.header("WWW-Authenticate", REALM);
-      return c.json({ error: "missing bearer token", header: "Authorization" }, 401);
+      return Promise.resolve(c.json({ error: "missing bearer token", header: "Authorization" }, 401));
     }
-    let principal = verifier.cached(token);
-    if (principal === undefined) {
-      try {
-        principal = await verifier.verify(token);
-      } catch (error) {
-        if (!(error instanceof InvalidTokenError)) throw error; // auth down: the kit answers 503
-        return invalidToken(c, error.message);
-      }
-    }
-    if (principal.level < min) {
-      c.header("WWW-Authenticate", `${REALM}, error="insufficient_scope"`);
-      return c.json({ error: "authorization level too low", requiredLevel: min, level: principal.level, role: principal.role }, 403);
-    }
-    c.set("principal", principal);
-    return next();
+    const principal = verifier.cached(token);
+    if (principal !== undefined) return admit(c, next, principal, min);
+    return verifyThenAdmit(c, next, verifier, token, min);
   };
+}
+
+async function verifyThenAdmit(c: Context<ServiceEnv>, next: Next, verifier: TokenVerifier, token: string, min: number): Promise<Response | void> {
+  let principal: Principal;
+  try {
+    principal = await verifier.verify(token);
+  } catch (error) {
+    if (!(error instanceof InvalidTokenError)) throw error; // auth down: the kit answers 503
+    return invalidToken(c, error.message);
+  }
+  return admit(c, next, principal, min);
+}
+
+function admit(c: Context<ServiceEnv>, next: Next, principal: Principal, min: number): Promise<Response | void> {
+  if (principal.level < min) {
+    c.header("WWW-Authenticate", `${REALM}, error="insufficient_scope"`);
+    return Promise.resolve(c.json({ error: "authorization level too low", requiredLevel: min, level: principal.level, role: principal.role }, 403));
+  }
+  c.set("principal", principal);
+  return next();
 }
 
 /** The token of an `Authorization: Bearer <token>` header; undefined when there is none. */
 export function bearerToken(c: Context): string | undefined {
   const header = requestHeader(c, "authorization");
   if (header === undefined) return undefined;
+  // The usual form, "Bearer " and a token without spaces, without running the pattern over the token.
+  if (header.startsWith("Bearer ") && header.length > 7 && header.indexOf(" ", 7) === -1) return header.slice(7);
   const match = /^Bearer +([^ ]+) *$/i.exec(header);
   return match?.[1];
 }

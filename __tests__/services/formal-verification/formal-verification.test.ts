@@ -85,6 +85,22 @@ describe("formal-verification", () => {
     expect(wrongHash.body).toMatchObject({ error: "constitutional hash mismatch", received: "0000000000000000" });
   });
 
+  it("answers a repeated body the same report, and a repeated bad body the same 400 each time", async () => {
+    const body = { rules: [{ id: "a", effect: "allow", action: "read" }, { id: "b", effect: "deny", action: ["read"] }] };
+    const first = await verify(body);
+    expect(first.body.contradictions).toEqual([{ rule_ids: ["a", "b"], reason: expect.any(String) }]);
+    for (let i = 0; i < 2; i++) expect(await verify(body)).toMatchObject({ status: 200, body: first.body });
+    // The same rules with other spacing and key order: the same report.
+    const respaced = '{ "rules": [ {"action":"read","effect":"allow","id":"a"}, {"id":"b","action":["read"],"effect":"deny"} ] }';
+    expect((await verify(respaced)).body).toEqual(first.body);
+    const bad = { rules: [{ id: "a", effect: "allow" }, { id: "a", effect: "deny" }] };
+    for (let i = 0; i < 2; i++) {
+      const res = await verify(bad);
+      expect(res.status).toBe(400);
+      expect(res.body.fields).toEqual([{ path: "rules.1.id", message: 'duplicate rule id "a"' }]);
+    }
+  });
+
   it("where auth is required: 401 without a token, 403 below worker, 200 for a worker", async () => {
     const body = { rules: [{ id: "r", effect: "allow" }] };
     expect((await apiCall(guarded.url, "/api/v1/verify", { body })).status).toBe(401);

@@ -55,4 +55,25 @@ describe("verdict cache", () => {
     cache.reportJson(rules);
     expect(calls).toEqual([400, 400]);
   });
+
+  it("finds a frozen list's report by the list itself, even once its keyed entry is gone", () => {
+    const { cache, calls } = counting();
+    const kept = Object.freeze(parse('[{"id":"k","effect":"allow","subject":"agent:*"}]'));
+    const report = cache.reportJson(kept);
+    cache.reportJson(conflicting);
+    cache.reportJson(clean); // the keyed entry of `kept` is evicted (bound 2)
+    expect(cache.reportJson(kept)).toBe(report);
+    expect(calls).toEqual([1, 2, 1]);
+    // An unfrozen list with the same rules was evicted by key: verified again.
+    cache.reportJson(parse('[{"id":"k","effect":"allow","subject":"agent:*"}]'));
+    expect(calls).toEqual([1, 2, 1, 1]);
+  });
+
+  it("does not take an unfrozen list by identity: changed in place, it gets its new report", () => {
+    const { cache } = counting();
+    const rules = parse('[{"id":"a","effect":"allow","action":"read"},{"id":"b","effect":"allow","action":"read"}]');
+    expect(JSON.parse(cache.reportJson(rules)).contradictions).toHaveLength(0);
+    (rules[1] as { effect: string }).effect = "deny";
+    expect(JSON.parse(cache.reportJson(rules)).contradictions).toHaveLength(1);
+  });
 });

@@ -73,10 +73,20 @@ function slug(text: string): string {
   return words.slice(0, 6).join("-") || "policy";
 }
 
+// Each form a principle may use for a known verb ("deletes", "deleting", "deleted" name "delete"
+// too), mapped to the verb: one lookup per word of the principle.
+const ACTION_FORMS = new Map(
+  KNOWN_ACTIONS.flatMap((verb) => [verb, `${verb}s`, `${verb}d`, `${verb}ed`, `${verb.replace(/e$/, "")}ing`].map((form) => [form, verb] as const)),
+);
+
 function actionsNamed(principle: string): string[] {
-  const words = new Set(principle.toLowerCase().match(/[a-z]+/g) ?? []);
-  // "deletes", "deleting", "deleted" name "delete" too.
-  return KNOWN_ACTIONS.filter((verb) => [verb, `${verb}s`, `${verb}d`, `${verb}ed`, `${verb.replace(/e$/, "")}ing`].some((w) => words.has(w)));
+  const named = new Set<string>();
+  for (const word of principle.toLowerCase().match(/[a-z]+/g) ?? []) {
+    const verb = ACTION_FORMS.get(word);
+    if (verb !== undefined) named.add(verb);
+  }
+  // In KNOWN_ACTIONS order, whatever the principle's word order.
+  return KNOWN_ACTIONS.filter((verb) => named.has(verb));
 }
 
 export function draftPolicy(principle: string, context: SynthesisContext): DraftPolicy {

@@ -43,7 +43,7 @@ export async function runEvolution(
   onGeneration?: (generation: number, best: BestCandidate) => void,
 ): Promise<EvolveResult> {
   const { seed, generations, population, parameters, objective } = request;
-  const fitness = decisionFitness(parameters, source.decisions, objective);
+  const fitness = decisionFitness(parameters, source, objective);
   const { best, history } = await evolutionarySearch(
     { seed, generations, population, parameters },
     fitness,

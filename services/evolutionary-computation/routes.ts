@@ -10,8 +10,7 @@ import type { ServiceApp } from "../kit/service-app";
 import { createServiceClient } from "../kit/service-client";
 import type { ServiceContext } from "../kit/service-context";
 import { PARAMETER_NAME } from "./decision-fitness";
-import { DecisionSourceError, fetchDecisions, type DecisionSet } from "./decision-source";
-import { createSharedReads } from "../kit/shared-reads";
+import { createDecisionSource, DecisionSourceError } from "./decision-source";
 import { createEvolutionJobs } from "./evolution-jobs";
 import { runEvolution } from "./evolution-run";
 import { openEvolutionStore } from "./store";
@@ -60,8 +59,8 @@ export function evolutionRoutes(app: ServiceApp, context: ServiceContext, option
   const { inlineLimit = 20_000, maxRunningJobs = 2 } = options;
   const store = openEvolutionStore(context.database);
   const policyGovernance = createServiceClient(context.config, "policy-governance", 5000);
-  // One read of the decisions serves every request that arrived before it started.
-  const decisionReads = createSharedReads<DecisionSet>();
+  // One (incremental) read of the decisions serves every request that arrived before it started.
+  const decisions = createDecisionSource(policyGovernance);
   const jobs = createEvolutionJobs(store, context.logger, maxRunningJobs);
   store.ready().catch((error: Error) => context.logger.warn("evolution schema not applied yet", { error: error.message }));
 
@@ -69,8 +68,7 @@ export function evolutionRoutes(app: ServiceApp, context: ServiceContext, option
     const request = c.req.valid("json");
     let source;
     try {
-      const requestId = c.get("requestId");
-      source = await decisionReads.read("decisions", () => fetchDecisions(policyGovernance, requestId));
+      source = await decisions.read(c.get("requestId"));
     } catch (error) {
       if (!(error instanceof DecisionSourceError)) throw error;
       return c.json({ error: "policy-governance answered unexpectedly", detail: error.detail }, 502);

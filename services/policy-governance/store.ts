@@ -366,6 +366,8 @@ export function createPolicyStore(database: Database): PolicyStore {
                 generation, cached
          FROM policy_decisions WHERE id > $1 ORDER BY id LIMIT $2`,
         [since, limit],
+        // Prepared: evolutionary-computation asks for the decisions after its last one on every read.
+        { name: "policy-governance-decisions-page" },
       );
       return rows.map((r) => ({
         id: Number(r.id),

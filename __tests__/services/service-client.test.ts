@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from "node:net";
 import { CONSTITUTIONAL_HASH } from "../../services/catalog";
 import { loadConfig } from "../../services/kit/config";
-import { createServiceClient, type ServiceClient } from "../../services/kit/service-client";
+import { createServiceClient, MAX_ANSWER_BYTES, type ServiceClient } from "../../services/kit/service-client";
 import { DependencyUnavailableError } from "../../services/kit/unavailable";
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
@@ -255,6 +255,23 @@ describe("service client against a peer scripted byte by byte", () => {
     expect(await client.call("/extra")).toEqual({ status: 200, body: {} });
     answer = (socket) => socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]");
     expect(await client.call("/next")).toEqual({ status: 200, body: [] });
+    expect(connections - before).toBe(2);
+  });
+
+  it("refuses an answer larger than MAX_ANSWER_BYTES, by its length or as it streams, and does not reuse that connection", async () => {
+    answer = (socket) => socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${MAX_ANSWER_BYTES + 1}\r\n\r\n{`);
+    await expect(client.call("/huge")).rejects.toThrow(/blackboard is unavailable: \/huge: .*answer body larger than 16777216 bytes/);
+    // Each refused answer's connection is dropped: the next two calls each open a new one.
+    const before = connections;
+    const chunk = "x".repeat(1024 * 1024);
+    answer = (socket) => {
+      socket.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+      for (let i = 0; i <= 16; i++) socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+    };
+    await expect(client.call("/streamed")).rejects.toThrow(/answer body larger than 16777216 bytes/);
+    // Exactly the bound is accepted.
+    answer = (socket) => socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${MAX_ANSWER_BYTES}\r\n\r\n"${"y".repeat(MAX_ANSWER_BYTES - 2)}"`);
+    expect(((await client.call<string>("/bound")).body as string).length).toBe(MAX_ANSWER_BYTES - 2);
     expect(connections - before).toBe(2);
   });
 

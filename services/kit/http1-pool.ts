@@ -12,6 +12,8 @@ export interface Http1PoolOptions {
   readonly secure: boolean;
   /** More exchanges at once wait for a free connection. */
   readonly maxConnections: number;
+  /** Larger answer bodies fail the exchange (an Http1ProtocolError) instead of filling memory. */
+  readonly maxAnswerBytes: number;
   /** How long an idle connection is reused: at most, and when the server gives no Keep-Alive timeout. */
   readonly idleMs: number;
 }
@@ -106,11 +108,12 @@ class Connection {
   private keepAliveMs = -1;
   private remaining = 0;
   private parts: Buffer[] = [];
+  private answerBytes = 0;
   private whole = false;
 
   constructor(
     private readonly pool: Pool,
-    options: Http1PoolOptions,
+    private readonly options: Http1PoolOptions,
   ) {
     if (options.secure) {
       this.socket = tlsConnect({ host: options.host, port: options.port, servername: isIP(options.host) ? undefined : options.host, ALPNProtocols: ["http/1.1"] });
@@ -171,6 +174,7 @@ class Connection {
         case "length":
         case "chunk-data": {
           const take = Math.min(this.remaining, data.length - at);
+          if (!this.within(take)) return;
           this.parts.push(Buffer.from(data.subarray(at, at + take)));
           this.remaining -= take;
           at += take;
@@ -204,6 +208,7 @@ class Connection {
           break;
         }
         case "until-close":
+          if (!this.within(data.length - at)) return;
           this.parts.push(Buffer.from(data.subarray(at)));
           at = data.length;
           break;
@@ -211,6 +216,14 @@ class Connection {
     }
     // Bytes past the answer: the peer sent what was not asked for, so the connection is not reused.
     if (this.whole) this.deliver(at < data.length);
+  }
+
+  /** Counts `bytes` more of the body; past the bound, fails the exchange and says false. */
+  private within(bytes: number): boolean {
+    this.answerBytes += bytes;
+    if (this.answerBytes <= this.options.maxAnswerBytes) return true;
+    this.fail(new Http1ProtocolError(`answer body larger than ${this.options.maxAnswerBytes} bytes`));
+    return false;
   }
 
   /** Keeps an incomplete head or chunk line for the next bytes, within bounds. */
@@ -233,6 +246,7 @@ class Connection {
     this.head = head;
     this.lowerHead = lower;
     this.parts = [];
+    this.answerBytes = 0;
     const connection = fieldOf(lower, "connection") ?? "";
     this.keepAlive = statusLine.startsWith("HTTP/1.1") ? !connection.includes("close") : connection.includes("keep-alive");
     const hint = /timeout=(\d+)/.exec(fieldOf(lower, "keep-alive") ?? "");
@@ -245,6 +259,7 @@ class Connection {
     } else if (length !== undefined) {
       if (!/^\d{1,15}$/.test(length)) return this.fail(new Http1ProtocolError(`malformed Content-Length: ${JSON.stringify(length)}`));
       this.remaining = Number(length);
+      if (this.remaining > this.options.maxAnswerBytes) return this.fail(new Http1ProtocolError(`answer body larger than ${this.options.maxAnswerBytes} bytes`));
       this.framing = "length";
       this.whole = this.remaining === 0;
     } else {

@@ -36,6 +36,8 @@ export interface ServiceClient {
 
 // Enough for a busy service's concurrent calls; more calls wait for a free connection.
 const MAX_CONNECTIONS = 64;
+// A peer's answer larger than this is refused (the peer counts as unavailable) rather than held in memory.
+export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 // How long an idle connection is reused when the peer gives no Keep-Alive timeout (with one, at
 // most a second less than it, so a call never goes out on a connection the peer is closing).
 const IDLE_MS = 4000;
@@ -59,6 +61,7 @@ export function createServiceClient(config: ServiceConfig, peer: ServiceName, de
     port: Number(url.port) || (secure ? 443 : 80),
     secure,
     maxConnections: MAX_CONNECTIONS,
+    maxAnswerBytes: MAX_ANSWER_BYTES,
     idleMs: IDLE_MS,
   });
   const prefix = url.pathname === "/" ? "" : url.pathname;

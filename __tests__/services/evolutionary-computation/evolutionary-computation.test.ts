@@ -1,14 +1,14 @@
 // evolutionary-computation on a real port with its jobs in one real PostgreSQL 15, reading
-// recorded decisions over HTTP from a stand-in policy-governance (startService) that serves them
+// recorded decisions over HTTP from a stand-in policy-governance (startTestService) that serves them
 // from a table of another real PostgreSQL, as GET /api/v1/decisions does.
 import { Client } from "pg";
 import { CONSTITUTIONAL_HASH } from "../../../services/catalog";
 import { evolutionRoutes, type EvolutionOptions } from "../../../services/evolutionary-computation/routes";
-import { loadConfig, type EnvironmentVariables } from "../../../services/kit/config";
-import { silentLogger } from "../../../services/kit/logger";
-import { startService, type ServiceHandle } from "../../../services/kit/start-service";
+import type { EnvironmentVariables } from "../../../services/kit/config";
+import type { ServiceHandle } from "../../../services/kit/start-service";
 import { freePort } from "../../support/free-port";
 import { startPostgres, type PostgresServer } from "../../support/postgres";
+import { startTestService } from "../../support/test-service";
 import { startTokenIssuer } from "../../support/token-issuer";
 
 type Json = any;
@@ -71,12 +71,7 @@ describe("evolutionary-computation", () => {
 
   /** Stands in for policy-governance's GET /api/v1/decisions, reading `table`. */
   const startGovernance = async (table: string, env: EnvironmentVariables = {}) => {
-    const handle = await startService({
-      config: loadConfig("policy-governance", { DATABASE_URL: decisionsDb.url, RATE_LIMIT_PER_MINUTE: "0", ...env }),
-      logger: silentLogger,
-      hostname: "127.0.0.1",
-      port: 0,
-      routes: (app, context) => {
+    const handle = await startTestService("policy-governance", (app, context) => {
         app.get("/api/v1/decisions", async (c) => {
           const since = Number(c.req.query("since") ?? 0);
           const limit = Number(c.req.query("limit") ?? 100);
@@ -87,18 +82,15 @@ describe("evolutionary-computation", () => {
           const decisions = rows.slice(0, limit).map((r: Json) => ({ ...r, id: Number(r.id), decided_at: r.decided_at.toISOString() }));
           return c.json({ decisions, next_since: decisions.at(-1)?.id ?? since, has_more: rows.length > limit });
         });
-      },
-    });
+    }, { DATABASE_URL: decisionsDb.url, ...env });
     started.push(handle);
     return handle;
   };
   const startEvolution = async (governanceUrl: string, options: EvolutionOptions = {}, env: EnvironmentVariables = {}) => {
-    const handle = await startService({
-      config: loadConfig("evolutionary-computation", { DATABASE_URL: jobsDb.url, SERVICE_URL_POLICY_GOVERNANCE: governanceUrl, RATE_LIMIT_PER_MINUTE: "0", ...env }),
-      logger: silentLogger,
-      hostname: "127.0.0.1",
-      port: 0,
-      routes: (app, context) => evolutionRoutes(app, context, options),
+    const handle = await startTestService("evolutionary-computation", (app, context) => evolutionRoutes(app, context, options), {
+      DATABASE_URL: jobsDb.url,
+      SERVICE_URL_POLICY_GOVERNANCE: governanceUrl,
+      ...env,
     });
     started.push(handle);
     return handle;
@@ -267,13 +259,11 @@ describe("evolutionary-computation", () => {
   it("answers 409 without decisions, 502 for a foreign answer and 503 with Retry-After when policy-governance is down", async () => {
     const empty = await startEvolution((await startGovernance("empty")).url);
     expect((await evolve({}, empty.url)).status).toBe(409);
-    const foreign = await startService({
-      config: loadConfig("policy-governance", { RATE_LIMIT_PER_MINUTE: "0", DATABASE_URL: decisionsDb.url }),
-      logger: silentLogger,
-      hostname: "127.0.0.1",
-      port: 0,
-      routes: (app) => app.get("/api/v1/decisions", (c) => c.json({ decisions: [{ id: 1, subject: "s", action: "a", resource: "r", decision: "maybe" }] })),
-    });
+    const foreign = await startTestService(
+      "policy-governance",
+      (app) => app.get("/api/v1/decisions", (c) => c.json({ decisions: [{ id: 1, subject: "s", action: "a", resource: "r", decision: "maybe" }] })),
+      { DATABASE_URL: decisionsDb.url },
+    );
     started.push(foreign);
     const broken = await evolve({}, (await startEvolution(foreign.url)).url);
     expect(broken.status).toBe(502);

@@ -2,20 +2,12 @@
 import { request as httpRequest } from "node:http";
 import { CONSTITUTIONAL_HASH } from "../../../services/catalog";
 import { formalVerificationRoutes } from "../../../services/formal-verification/routes";
-import { loadConfig } from "../../../services/kit/config";
-import { silentLogger } from "../../../services/kit/logger";
-import { startService, type ServiceHandle } from "../../../services/kit/start-service";
+import type { ServiceHandle } from "../../../services/kit/start-service";
 import { apiCall, fieldPaths } from "../../support/api-call";
+import { startTestService } from "../../support/test-service";
 import { startTokenIssuer, type TokenIssuer } from "../../support/token-issuer";
 
-const start = (env: Record<string, string> = {}) =>
-  startService({
-    config: loadConfig("formal-verification", { RATE_LIMIT_PER_MINUTE: "0", ...env }),
-    logger: silentLogger,
-    hostname: "127.0.0.1",
-    port: 0,
-    routes: formalVerificationRoutes,
-  });
+const start = (env: Record<string, string> = {}) => startTestService("formal-verification", formalVerificationRoutes, env);
 
 describe("formal-verification", () => {
   let service: ServiceHandle;

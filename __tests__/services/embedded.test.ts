@@ -1,21 +1,11 @@
 // The embedded defaults: no DATABASE_URL and no REDIS_URL give PGlite and an in-process cache,
 // so a service runs on a bare machine. Run in a child process (see fixtures/embedded-defaults.ts).
-import { execFile } from "node:child_process";
 import path from "node:path";
-import { promisify } from "node:util";
-
-const root = path.resolve(__dirname, "../..");
+import { runEmbeddedFixture } from "../support/embedded-fixture";
 
 describe("embedded defaults", () => {
   it("serve /health ok on PGlite, with queries, transactions and the in-process cache working", async () => {
-    const env = { ...process.env };
-    for (const name of ["DATABASE_URL", "REDIS_URL", "PGLITE_DATA_DIR"]) delete env[name];
-    const { stdout } = await promisify(execFile)(
-      path.join(root, "node_modules/.bin/tsx"),
-      [path.join(__dirname, "fixtures/embedded-defaults.ts")],
-      { cwd: root, env, timeout: 45_000 },
-    );
-    const report = JSON.parse(stdout);
+    const report = await runEmbeddedFixture(path.join(__dirname, "fixtures/embedded-defaults.ts"));
     expect(report.databaseKind).toBe("pglite");
     expect(report.cacheKind).toBe("memory");
     expect(report.health.status).toBe(200);

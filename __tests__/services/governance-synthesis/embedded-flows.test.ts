@@ -1,22 +1,12 @@
 // The four services on the embedded defaults (no DATABASE_URL, no REDIS_URL), as `npm run dev`
 // runs them on a bare machine: validate, enforce and synthesize work end to end. Run in a child
 // process (see fixtures/embedded-flows.ts).
-import { execFile } from "node:child_process";
 import path from "node:path";
-import { promisify } from "node:util";
-
-const root = path.resolve(__dirname, "../../..");
+import { runEmbeddedFixture } from "../../support/embedded-fixture";
 
 describe("validate, enforce and synthesize on the embedded defaults", () => {
   it("work on PGlite and the in-process cache", async () => {
-    const env = { ...process.env };
-    for (const name of ["DATABASE_URL", "REDIS_URL", "PGLITE_DATA_DIR"]) delete env[name];
-    const { stdout } = await promisify(execFile)(path.join(root, "node_modules/.bin/tsx"), [path.join(__dirname, "fixtures/embedded-flows.ts")], {
-      cwd: root,
-      env,
-      timeout: 100_000,
-    });
-    const report = JSON.parse(stdout);
+    const report = await runEmbeddedFixture(path.join(__dirname, "fixtures/embedded-flows.ts"), 100_000);
     expect(report.databases).toEqual(["pglite", "pglite"]);
     expect(report.caches).toEqual(["memory", "memory"]);
     expect(report.validate.map((v: { status: number; body: { compliant: boolean; cached: boolean } }) => [v.status, v.body.compliant, v.body.cached])).toEqual([

@@ -2,22 +2,12 @@
 // writes (optimistic and locked) and named statements on PGlite. Run in a child process (see
 // fixtures/embedded-audit.ts). In-process PGlite answers before the next request is read, so
 // batches there mostly hold one append.
-import { execFile } from "node:child_process";
 import path from "node:path";
-import { promisify } from "node:util";
-
-const root = path.resolve(__dirname, "../../..");
+import { runEmbeddedFixture } from "../../support/embedded-fixture";
 
 describe("integrity on embedded PGlite", () => {
   it("chains concurrent appends, and the chain verifies", async () => {
-    const env = { ...process.env };
-    for (const name of ["DATABASE_URL", "REDIS_URL", "PGLITE_DATA_DIR"]) delete env[name];
-    const { stdout } = await promisify(execFile)(
-      path.join(root, "node_modules/.bin/tsx"),
-      [path.join(__dirname, "fixtures/embedded-audit.ts")],
-      { cwd: root, env, timeout: 45_000 },
-    );
-    const report = JSON.parse(stdout);
+    const report = await runEmbeddedFixture(path.join(__dirname, "fixtures/embedded-audit.ts"));
     expect(report.databaseKind).toBe("pglite");
     expect(report.statuses).toEqual(Array(31).fill(201));
     expect(report.sequences).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));

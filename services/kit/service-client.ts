@@ -77,14 +77,15 @@ export function createServiceClient(config: ServiceConfig, peer: ServiceName, de
       const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
       const target = prefix + path;
       if (INVALID_PATH.test(target)) throw new TypeError(`request path contains unescaped characters: ${JSON.stringify(target)}`);
-      let head = `${method} ${target} HTTP/1.1\r\n${fixedHeaders}`;
-      if (options.requestId) head += `X-Request-Id: ${headerValue("X-Request-Id", options.requestId)}\r\n`;
-      if (options.authorization) head += `Authorization: ${headerValue("Authorization", options.authorization)}\r\n`;
+      const forwarded =
+        (options.requestId ? headerLine("X-Request-Id", options.requestId) : "") + (options.authorization ? headerLine("Authorization", options.authorization) : "");
+      let head = `${method} ${target} HTTP/1.1\r\n${fixedHeaders}${forwarded}`;
       if (payload !== undefined) head += `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n\r\n`;
       else head += method === "GET" || method === "DELETE" ? "\r\n" : "Content-Length: 0\r\n\r\n";
       // One string written as UTF-8 when the head is ASCII (the usual case); else the head's latin1
-      // bytes and the body's UTF-8 ones.
-      const request = !NOT_ASCII.test(head)
+      // bytes and the body's UTF-8 ones. Only forwarded values can hold latin1: the method, the
+      // checked path, the URL's (punycoded) host and the lengths are ASCII.
+      const request = !NOT_ASCII.test(forwarded)
         ? head + (payload ?? "")
         : Buffer.concat([Buffer.from(head, "latin1"), Buffer.from(payload ?? "", "utf8")]);
 
@@ -113,9 +114,9 @@ export function createServiceClient(config: ServiceConfig, peer: ServiceName, de
   };
 }
 
-function headerValue(name: string, value: string): string {
+function headerLine(name: string, value: string): string {
   if (INVALID_HEADER_VALUE.test(value)) throw new TypeError(`invalid character in the ${name} header`);
-  return value;
+  return `${name}: ${value}\r\n`;
 }
 
 /** What a failed connection says: its code (ECONNREFUSED...) when it has one. Duck-typed: Node's errors may come from another realm (jest). */

@@ -7,6 +7,7 @@
 // A task is acknowledged only once it and its blackboard entry are stored. Tasks the blackboard
 // did not take give their agents' counts back before their requests answer.
 import { randomUUID } from "node:crypto";
+import { batchLength, type BatchLimits } from "../kit/group-commit";
 import type { Logger } from "../kit/logger";
 import type { ServiceClient } from "../kit/service-client";
 import { DependencyUnavailableError } from "../kit/unavailable";
@@ -62,8 +63,7 @@ interface GroupFailure {
 
 // Bounds of one batch: the blackboard takes at most 1000 entries and 1 MiB a call, and choosing
 // agents for k tasks weighs up to k * k slots.
-const MAX_TASKS = 100;
-const MAX_WEIGHT = 256 * 1024;
+const BATCH_LIMITS: BatchLimits<Waiting> = { maxItems: 100, maxWeight: 256 * 1024, weigh: (w) => w.weight };
 
 export function createTaskIntake(store: CoordinatorStore, blackboard: ServiceClient, logger: Logger): TaskIntake {
   const arrived: Waiting[] = [];
@@ -82,7 +82,7 @@ export function createTaskIntake(store: CoordinatorStore, blackboard: ServiceCli
   function runStatement(): void {
     scheduled = false;
     if (running) return;
-    const batch = arrived.splice(0, batchSize());
+    const batch = arrived.splice(0, batchLength(arrived, BATCH_LIMITS));
     const recording = posted;
     posted = [];
     if (batch.length === 0 && recording.length === 0) return;
@@ -108,14 +108,6 @@ export function createTaskIntake(store: CoordinatorStore, blackboard: ServiceCli
         for (const w of batch) w.reject(error);
       },
     );
-  }
-
-  /** How many of the requests waiting go in the next batch. */
-  function batchSize(): number {
-    let count = 0;
-    let weight = 0;
-    while (count < arrived.length && count < MAX_TASKS && (count === 0 || weight + arrived[count].weight <= MAX_WEIGHT)) weight += arrived[count++].weight;
-    return count;
   }
 
   async function post(batch: Assigned[]): Promise<void> {

@@ -6,7 +6,7 @@ import type { Database } from "../kit/database";
 import type { Migration } from "../kit/migrations";
 import { schemaReady } from "../kit/schema-ready";
 import { canonicalEntryBeforeSequence, GENESIS_HASH, linkHash, type ChainedEntry } from "./chain-hash";
-import { createGroupCommit } from "./group-commit";
+import { createGroupCommit } from "../kit/group-commit";
 
 // One statement per migration: pg answers a multi-statement query with an array of results.
 const MIGRATIONS: readonly Migration[] = [

@@ -1,7 +1,7 @@
 // The group commit on its own, with a writer the test controls: what waits while a batch is
 // written goes into the next batch, in order, within the limits; a failed batch fails all of its
 // callers and only them.
-import { createGroupCommit, type BatchLimits } from "../../../services/integrity/group-commit";
+import { batchLength, createGroupCommit, type BatchLimits } from "../../services/kit/group-commit";
 
 /** A writer whose batches the test completes or fails one by one. */
 function controlledWriter() {
@@ -60,6 +60,29 @@ describe("group commit", () => {
     }
     await Promise.all(all);
     expect(calls.map((c) => c.items)).toEqual([["x"], ["a", "b", "c"], ["d", "eeeeeeee"], ["ffff"], ["gggggggggggggg"], ["h"]]);
+  });
+
+  it("with gatherTurn, writes everything submitted in one turn as the first batch, and goes on as usual", async () => {
+    const { calls, write } = controlledWriter();
+    const group = createGroupCommit(write, noWeight, { gatherTurn: true });
+    const turn = ["a", "b", "c"].map((item) => group.submit(item));
+    expect(calls).toHaveLength(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls.map((c) => c.items)).toEqual([["a", "b", "c"]]);
+    const later = group.submit("d");
+    calls[0].finish();
+    await expect(Promise.all(turn)).resolves.toEqual(["written a", "written b", "written c"]);
+    expect(calls.map((c) => c.items)).toEqual([["a", "b", "c"], ["d"]]);
+    calls[1].finish();
+    await expect(later).resolves.toBe("written d");
+  });
+
+  it("batchLength: the items that fit, one at least, none of none", () => {
+    const limits: BatchLimits<string> = { maxItems: 3, maxWeight: 10, weigh: (item) => item.length };
+    expect(batchLength([], limits)).toBe(0);
+    expect(batchLength(["x".repeat(20), "y"], limits)).toBe(1);
+    expect(batchLength(["aaaa", "bbbbbb", "c"], limits)).toBe(2);
+    expect(batchLength(["a", "b", "c", "d"], limits)).toBe(3);
   });
 
   it("fails a batch whose writer answers the wrong number of results", async () => {

@@ -1,6 +1,8 @@
 // Group commit: while one batch is being written, the items that arrive wait together and are
 // written by the next batch, so one transaction serves many callers. Each caller is answered with
 // its own result once its batch is written; when a batch fails, every caller in it gets the error.
+// integrity's audit appends and policy-governance's decision log write this way; the coordinator's
+// two-step intake sizes its batches with batchLength.
 
 /** Writes a batch in one go; resolves with one result per item, in order, or rejects for all. */
 export type BatchWriter<I, O> = (items: readonly I[]) => Promise<readonly O[]>;
@@ -28,20 +30,35 @@ export interface BatchLimits<I> {
   readonly weigh: (item: I) => number;
 }
 
-export function createGroupCommit<I, O>(write: BatchWriter<I, O>, limits: BatchLimits<I>): GroupCommit<I, O> {
+export interface GroupCommitOptions {
+  /**
+   * Idle, start the first batch on the next turn of the event loop, so every item submitted in this
+   * turn joins it; by default it is written at once, alone, and the ones arriving meanwhile gather.
+   */
+  readonly gatherTurn?: boolean;
+}
+
+/** How many of `items`, from the first, go in the next batch (one at least, when there is one). */
+export function batchLength<T>(items: readonly T[], limits: BatchLimits<T>): number {
+  let count = 0;
+  let weight = 0;
+  while (count < items.length && count < limits.maxItems) {
+    weight += limits.weigh(items[count]);
+    if (count > 0 && weight > limits.maxWeight) break;
+    count += 1;
+  }
+  return count;
+}
+
+export function createGroupCommit<I, O>(write: BatchWriter<I, O>, limits: BatchLimits<I>, { gatherTurn = false }: GroupCommitOptions = {}): GroupCommit<I, O> {
   let queue: Waiter<I, O>[] = [];
   let writing = false;
   let batches = 0;
   let items = 0;
+  const itemLimits: BatchLimits<Waiter<I, O>> = { maxItems: limits.maxItems, maxWeight: limits.maxWeight, weigh: (w) => limits.weigh(w.item) };
 
   const nextBatch = (): Waiter<I, O>[] => {
-    let count = 0;
-    let weight = 0;
-    while (count < queue.length && count < limits.maxItems) {
-      weight += limits.weigh(queue[count].item);
-      if (count > 0 && weight > limits.maxWeight) break;
-      count += 1;
-    }
+    const count = batchLength(queue, itemLimits);
     const batch = count === queue.length ? queue : queue.slice(0, count);
     queue = count === queue.length ? [] : queue.slice(count);
     return batch;
@@ -49,7 +66,6 @@ export function createGroupCommit<I, O>(write: BatchWriter<I, O>, limits: BatchL
 
   // One loop at a time: it takes what is waiting (within the limits), writes it, and repeats.
   const drain = async () => {
-    writing = true;
     while (queue.length > 0) {
       const batch = nextBatch();
       batches += 1;
@@ -69,8 +85,10 @@ export function createGroupCommit<I, O>(write: BatchWriter<I, O>, limits: BatchL
     submit: (item) =>
       new Promise<O>((resolve, reject) => {
         queue.push({ item, resolve, reject });
-        // Idle: the first item is written at once, alone; the ones arriving meanwhile gather.
-        if (!writing) void drain();
+        if (writing) return;
+        writing = true;
+        if (gatherTurn) setImmediate(drain);
+        else void drain();
       }),
     get waiting() {
       return queue.length;

@@ -36,6 +36,8 @@ export interface OpenLoopResult {
   /** The generator's own lag: how late, at worst and at the 99th percentile, a request left. */
   readonly sendLagP99: number;
   readonly sendLagMax: number;
+  /** Every answered request's latency in milliseconds, ascending (to pool several runs). */
+  readonly latencies: Float64Array;
 }
 
 export async function openLoop(baseUrl: string, request: OpenLoopRequest, options: OpenLoopOptions): Promise<OpenLoopResult> {
@@ -104,10 +106,11 @@ export async function openLoop(baseUrl: string, request: OpenLoopRequest, option
     max: sortedLatencies.at(-1) ?? Number.NaN,
     sendLagP99: percentile(sortedLags, 0.99),
     sendLagMax: sortedLags.at(-1) ?? Number.NaN,
+    latencies: sortedLatencies,
   };
 }
 
-function percentile(sorted: Float64Array, q: number): number {
+export function percentile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 }

@@ -3,7 +3,7 @@
 // a second of a core per login), so it is offered a rate it can take, not 2,000 req/s; auth is
 // also measured through the token check it enables (the token-checked targets).
 import { CONSTITUTIONAL_HASH, type ServiceName } from "../services/catalog";
-import type { Target } from "./services";
+import type { Target } from "./target-servers";
 
 export interface BenchRequest {
   readonly method: "GET" | "POST";

@@ -1,8 +1,10 @@
 // Requests per second and latency of each service's main route, driven from this process while
 // every server runs in its own child process, next to a bare node:http server and plain Hono
 // measured in the same run: full load by autocannon, then latency at an evenly paced offered
-// 2,000 req/s by bench/open-loop.ts. PostgreSQL (fsync and synchronous commit on) and Redis are
-// real servers started here.
+// 2,000 req/s by bench/open-loop.ts. PostgreSQL (fsync and synchronous commit on, WAL segments
+// ready for reuse as on a running server: bench/steady-postgres.ts) and Redis are real servers
+// started here. For a change to one route's paced latency, bench/paced-ab.ts compares two
+// checkouts interleaved, which one run per checkout cannot do on a shared host.
 //   npm run bench:services     BENCH_SECONDS=8 (default), BENCH_ONLY=<name substring>,
 //                              BENCH_REPEAT=<n>: best of n full-load runs per target (busy machine)
 //   Servers run as the images run them: bundled by esbuild with services/Dockerfile's flags (tsx
@@ -14,17 +16,13 @@
 //   BENCH_NONDURABLE=1         PostgreSQL without fsync: tells the wait for commits apart from CPU
 //                              (coordinate: paced P99 55 ms durable, 40 ms without; its time is CPU)
 import autocannon from "autocannon";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
-import { join, resolve } from "node:path";
-import { CONSTITUTIONAL_HASH, serviceUrlVariable, type ServiceName } from "../services/catalog";
-import { freePort } from "../__tests__/support/free-port";
-import { createDatabase, startPostgres } from "../__tests__/support/postgres";
+import { resolve } from "node:path";
 import { startRedis } from "../__tests__/support/redis";
-import { waitUntil } from "../__tests__/support/wait-until";
 import { openLoop, type OpenLoopResult } from "./open-loop";
-import { SERVICE_TARGETS, type BenchRequest, type TargetContext } from "./service-targets";
+import { SERVICE_TARGETS, type BenchRequest } from "./service-targets";
+import { startSteadyPostgres } from "./steady-postgres";
+import { BASELINES, bodyText, cpuMicros, requestHeaders, startTarget, type Target } from "./target-servers";
 
 const ROOT = resolve(__dirname, "..");
 const PROFILE_DIR = process.env.BENCH_PROFILE ? resolve(process.env.BENCH_PROFILE) : undefined;
@@ -33,35 +31,6 @@ const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 1));
 const CONNECTIONS = 50;
 const OFFERED_RATE = 2000;
 const FIXED_SECONDS = Math.min(SECONDS, 5);
-// Inside node_modules, so that the bundles' external packages resolve from the repository.
-const BUNDLE_DIR = join(ROOT, "node_modules/.cache/acgs-bench");
-
-export interface Target {
-  readonly name: string;
-  /** A script under bench/targets/, or a service's own entry point (services/<name>/main.ts). */
-  readonly script: string;
-  readonly env?: Readonly<Record<string, string>>;
-  /**
-   * Services started first, each in its own process (their main.ts). The target gets their URLs
-   * as SERVICE_URL_<NAME> (auth's as AUTH_JWKS_URL); prepare gets them in context.peers.
-   */
-  readonly companions?: readonly { readonly service: ServiceName; readonly env?: Readonly<Record<string, string>> }[];
-  /** Requests per second offered in the paced run, when not OFFERED_RATE (say why in `note`). */
-  readonly offeredRate?: number;
-  /** Printed under the table. */
-  readonly note?: string;
-  /** Ratio to bare node:http this route should reach (issue 3's goals). */
-  readonly goal?: number;
-  /** Runs once against the started server: creates what the route reads, returns the request to drive. */
-  readonly prepare?: (url: string, context: TargetContext) => Promise<BenchRequest>;
-  readonly request?: BenchRequest;
-}
-
-const BASELINES: Target[] = [
-  { name: "bare node:http", script: "bench/targets/bare-http.ts", request: { method: "GET", path: "/" } },
-  { name: "plain Hono", script: "bench/targets/plain-hono.ts", request: { method: "GET", path: "/" } },
-  { name: "kit contract path", script: "bench/targets/kit-contract.ts", goal: 0.7, request: { method: "GET", path: "/api/v1/ping" } },
-];
 
 interface Measured {
   readonly name: string;
@@ -77,28 +46,6 @@ interface Measured {
   readonly cpuMicrosPerRequest: number;
   readonly goal?: number;
 }
-
-interface Server {
-  readonly url: string;
-  readonly child: ChildProcess;
-  log(): string;
-}
-
-// utime + stime of a process, in microseconds (Linux /proc; 0 elsewhere).
-const CLOCK_TICKS_PER_SECOND = 100;
-function cpuMicros(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
-}
-
-const requestHeaders = (request: BenchRequest) => ({ "x-constitutional-hash": CONSTITUTIONAL_HASH, "content-type": "application/json", ...request.headers });
-const bodyText = (request: BenchRequest) => (request.body === undefined ? undefined : JSON.stringify(request.body));
 
 /** Full load: CONNECTIONS connections, each sending its next request as soon as the last is answered. */
 function drive(url: string, request: BenchRequest, options: { seconds: number }): Promise<autocannon.Result> {
@@ -117,73 +64,10 @@ function drive(url: string, request: BenchRequest, options: { seconds: number })
   });
 }
 
-/** The bundle of a script, built once per run, as services/Dockerfile builds a service's. */
-const bundles = new Map<string, string>();
-function runnable(script: string): string[] {
-  if (process.env.BENCH_TSX === "1") return ["--import", "tsx", script];
-  let bundle = bundles.get(script);
-  if (bundle === undefined) {
-    bundle = join(BUNDLE_DIR, `${script.replace(/\W+/g, "-")}.js`);
-    mkdirSync(BUNDLE_DIR, { recursive: true });
-    execFileSync(
-      join(ROOT, "node_modules/.bin/esbuild"),
-      [script, "--bundle", "--platform=node", "--target=node20", "--format=cjs", "--external:@electric-sql/pglite", "--external:pg-native", "--log-level=warning", `--outfile=${bundle}`],
-      { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] },
-    );
-    bundles.set(script, bundle);
-  }
-  return [bundle];
-}
-
-async function startServer(name: string, script: string, env: Record<string, string>): Promise<Server> {
-  const port = await freePort();
-  // One profile folder per server (under tsx, its loader thread writes a profile too: thread 1).
-  const profile = PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${join(PROFILE_DIR, name.replace(/\W+/g, "-"))}`] : [];
-  const child = spawn(process.execPath, [...profile, ...runnable(script)], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", ...env, PORT: String(port) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  child.stderr!.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  const url = `http://127.0.0.1:${port}`;
-  await waitUntil(
-    name,
-    async () => output.includes("ready\n") || (await fetch(`${url}/ready`)).status === 200,
-    { timeoutMs: 60_000, intervalMs: 200, abandon: () => (child.exitCode !== null ? `exited: ${output}` : undefined) },
-  );
-  return { url, child, log: () => output };
-}
-
-async function stopServer(server: Server): Promise<void> {
-  if (server.child.exitCode !== null) return;
-  const exited = new Promise((r) => server.child.once("exit", r));
-  server.child.kill("SIGTERM");
-  await exited;
-}
-
-let databases = 0;
-const freshDatabase = (serverUrl: string) => createDatabase(serverUrl, `bench_${++databases}`);
-
 async function measure(target: Target, baseEnv: Record<string, string>): Promise<Measured> {
-  const servers: Server[] = [];
+  const started = await startTarget(target, baseEnv, { root: ROOT, profileDir: PROFILE_DIR });
+  const { servers, main, request } = started;
   try {
-    const peers: Partial<Record<ServiceName, string>> = {};
-    // A database of its own: what one target writes (the enforce run records ~100k decisions)
-    // must not become another's input (evolve reads every recorded decision).
-    const env: Record<string, string> = { ...baseEnv, DATABASE_URL: await freshDatabase(baseEnv.DATABASE_URL) };
-    for (const companion of target.companions ?? []) {
-      const script = `services/${companion.service}/main.ts`;
-      const server = await startServer(`${target.name} ${companion.service}`, script, { ...baseEnv, ...companion.env });
-      servers.push(server);
-      peers[companion.service] = server.url;
-      env[serviceUrlVariable(companion.service)] = server.url;
-      if (companion.service === "auth") env.AUTH_JWKS_URL = `${server.url}/.well-known/jwks.json`;
-    }
-    const main = await startServer(target.name, target.script, { ...env, ...target.env });
-    servers.push(main);
-    const request = target.prepare ? await target.prepare(main.url, { env, peers }) : target.request!;
     await drive(main.url, request, { seconds: 2 }); // warm-up: JIT, pools, caches
     const cpuOfServers = () => servers.reduce((sum: number, s) => sum + cpuMicros(s.child.pid), 0);
     let full: autocannon.Result | undefined;
@@ -212,7 +96,7 @@ async function measure(target: Target, baseEnv: Record<string, string>): Promise
       goal: target.goal,
     };
   } finally {
-    for (const server of servers.reverse()) await stopServer(server);
+    await started.stop();
   }
 }
 
@@ -252,13 +136,14 @@ function report(results: readonly Measured[]): void {
 
 async function main(): Promise<void> {
   // Durable commits, as in production: a write's latency includes its WAL flush.
-  const [postgres, redis] = await Promise.all([startPostgres({ durable: process.env.BENCH_NONDURABLE !== "1" }), startRedis()]);
+  const [postgres, redis] = await Promise.all([startSteadyPostgres({ durable: process.env.BENCH_NONDURABLE !== "1" }), startRedis()]);
   const env = { DATABASE_URL: postgres.url, REDIS_URL: redis.url, RATE_LIMIT_PER_MINUTE: "0", LOG_LEVEL: "warn", HASH_STRICT: "true" };
   const only = process.env.BENCH_ONLY;
   const targets = [...BASELINES, ...SERVICE_TARGETS].filter((t) => !only || t.name === "bare node:http" || t.name.includes(only));
   const results: Measured[] = [];
   try {
     for (const target of targets) {
+      await postgres.checkpoint(); // the WAL the last target wrote becomes segments ready for reuse
       process.stderr.write(`measuring ${target.name}...\n`);
       results.push(await measure(target, env));
     }

@@ -14,7 +14,7 @@ import { startRedis } from "../__tests__/support/redis";
 import { openLoop, percentile } from "./open-loop";
 import { SERVICE_TARGETS } from "./service-targets";
 import { startSteadyPostgres } from "./steady-postgres";
-import { BASELINES, bodyText, requestHeaders, startTarget, type StartedTarget } from "./target-servers";
+import { BASELINES, bodyText, cpuMicros, requestHeaders, startTarget, type StartedTarget } from "./target-servers";
 
 const ROOT = resolve(__dirname, "..");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
@@ -31,6 +31,9 @@ interface Arm {
   readonly slices: Float64Array[];
   readonly sliceP99s: number[];
   errors: number;
+  /** CPU time of the arm's server processes (companions included) over its slices, and the requests sent. */
+  cpuMicros: number;
+  requests: number;
 }
 
 async function main(): Promise<void> {
@@ -44,7 +47,7 @@ async function main(): Promise<void> {
   const [postgres, redis] = await Promise.all([startSteadyPostgres(), startRedis()]);
   const env = { DATABASE_URL: postgres.url, REDIS_URL: redis.url, RATE_LIMIT_PER_MINUTE: "0", LOG_LEVEL: "warn", HASH_STRICT: "true" };
   const arms: Arm[] = [];
-  const arm = (label: string, started: StartedTarget, from?: string): Arm => ({ label, from, started, slices: [], sliceP99s: [], errors: 0 });
+  const arm = (label: string, started: StartedTarget, from?: string): Arm => ({ label, from, started, slices: [], sliceP99s: [], errors: 0, cpuMicros: 0, requests: 0 });
   try {
     arms.push(arm("bare", await startTarget(BASELINES[0], env, { root: ROOT })));
     arms.push(arm("A", await startTarget(target, env, { root: ROOT, label: "A" }), ROOT));
@@ -57,7 +60,11 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       for (let i = 0; i < arms.length; i++) {
         const a = arms[(round + i) % arms.length];
+        const cpu = () => a.started.servers.reduce((sum, server) => sum + cpuMicros(server.child.pid), 0);
+        const before = cpu();
         const result = await slice(a, SLICE_SECONDS);
+        a.cpuMicros += cpu() - before;
+        a.requests += result.sent;
         a.slices.push(result.latencies);
         a.sliceP99s.push(result.p99);
         a.errors += result.errors;
@@ -73,7 +80,7 @@ async function main(): Promise<void> {
 
 function report(name: string, arms: readonly Arm[]): void {
   console.log(`\n${name}: ${RATE} req/s offered, evenly paced, ${CONNECTIONS} connections; ${ROUNDS} rounds of ${SLICE_SECONDS} s slices, interleaved.`);
-  const columns: [string, number][] = [["arm", -16], ["P50", 7], ["P90", 7], ["P99", 7], ["P99.9", 7], ["max", 8], ["slice P99 median", 17], [`slices P99<${GOAL_MS}`, 13], ["errors", 7]];
+  const columns: [string, number][] = [["arm", -16], ["P50", 7], ["P90", 7], ["P99", 7], ["P99.9", 7], ["max", 8], ["slice P99 median", 17], [`slices P99<${GOAL_MS}`, 13], ["errors", 7], ["CPU µs/req", 11]];
   const row = (cells: string[]) => cells.map((c, i) => (columns[i][1] < 0 ? c.padEnd(-columns[i][1]) : c.padStart(columns[i][1]))).join(" ");
   console.log(row(columns.map(([c]) => c)));
   for (const a of arms) {
@@ -82,8 +89,9 @@ function report(name: string, arms: readonly Arm[]): void {
     const median = sorted[Math.floor((sorted.length - 1) / 2)];
     const met = a.sliceP99s.filter((p) => p < GOAL_MS).length;
     const ms = (q: number) => percentile(pooled, q).toFixed(2);
-    console.log(row([a.label === "bare" ? "bare node:http" : a.label, ms(0.5), ms(0.9), ms(0.99), ms(0.999), (pooled.at(-1) ?? Number.NaN).toFixed(1), median.toFixed(2), `${met}/${a.sliceP99s.length}`, String(a.errors)]));
+    console.log(row([a.label === "bare" ? "bare node:http" : a.label, ms(0.5), ms(0.9), ms(0.99), ms(0.999), (pooled.at(-1) ?? Number.NaN).toFixed(1), median.toFixed(2), `${met}/${a.sliceP99s.length}`, String(a.errors), (a.cpuMicros / Math.max(1, a.requests)).toFixed(1)]));
   }
+  console.log("CPU µs/req: the arm's server processes (companions, not PostgreSQL or Redis) at the paced rate (10 ms ticks).");
   for (const a of arms) if (a.from) console.log(`${a.label}: ${a.from}`);
   const [, first, second] = arms;
   if (first && second) {

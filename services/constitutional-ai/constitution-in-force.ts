@@ -1,14 +1,23 @@
-// The compiled constitution in force, checked against PostgreSQL for every request (batched by
-// freshRead) so a version created on another replica applies at once; principles are loaded and
-// compiled once per version. While PostgreSQL is down, judging goes on under the last version seen.
+// The compiled constitution in force. Its head (version and hash) is read from PostgreSQL under a
+// lease (leased-read.ts): a read stands for HEAD_LEASE_MS, and a new version is acknowledged only
+// once that long has passed since its commit, so it applies at once to every request on every
+// replica that starts after the acknowledgement, at a few reads per second instead of one per
+// request. Principles are loaded and compiled once per version. While PostgreSQL is down,
+// judging goes on under the last version seen.
 import type { Logger } from "../kit/logger";
 import { asDependencyUnavailable } from "../kit/unavailable";
 import { compileConstitution, type CompiledConstitution } from "./constitution";
-import { freshRead } from "./fresh-read";
+import { leasedRead, waitOutLease } from "./leased-read";
 import type { ConstitutionStore } from "./store";
 
+/** How long a read of the head stands in for a fresh one; a new version's answer waits as long. */
+export const HEAD_LEASE_MS = 200;
+
+/** Resolves once every replica's requests see a version committed at `committedAt` (performance.now()). */
+export const versionSeenEverywhere = (committedAt: number) => waitOutLease(HEAD_LEASE_MS, committedAt);
+
 export function constitutionInForce(store: ConstitutionStore, logger: Logger): () => Promise<CompiledConstitution> {
-  const readHead = freshRead(() => store.currentHead());
+  const readHead = leasedRead(() => store.currentHead(), HEAD_LEASE_MS);
   let compiled: Promise<CompiledConstitution> | undefined;
   let compiledVersion = 0;
   let lastGood: CompiledConstitution | undefined;

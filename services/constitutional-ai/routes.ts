@@ -12,7 +12,7 @@ import { canonicalJson } from "../decision-cache/canonical-json";
 import { requestKey } from "../decision-cache/request-key";
 import { tieredCache } from "../decision-cache/tiered-cache";
 import { principlesSchema } from "./constitution";
-import { constitutionInForce } from "./constitution-in-force";
+import { constitutionInForce, versionSeenEverywhere } from "./constitution-in-force";
 import { createConstitutionStore } from "./store";
 
 // The key holds the version and its hash, so a new version never meets an old verdict.
@@ -89,6 +89,8 @@ export function constitutionalAiRoutes(app: ServiceApp, context: ServiceContext)
   app.post("/api/v1/constitution/versions", requireLevel(ROLE_LEVELS.orchestrator), jsonBody(newVersionSchema), async (c) => {
     const { principles, note } = c.req.valid("json");
     const record = await store.create(principles, note, c.get("principal")?.sub ?? null);
+    // Acknowledged once no replica can still be judging under a lease taken before the commit.
+    await versionSeenEverywhere(performance.now());
     logger.info("constitution version created", { version: record.version, contentHash: record.content_hash, requestId: c.get("requestId") });
     return c.json({ ...record, constitutional_hash: CONSTITUTIONAL_HASH }, 201);
   });

@@ -74,16 +74,27 @@ function slug(text: string): string {
 }
 
 // Each form a principle may use for a known verb ("deletes", "deleting", "deleted" name "delete"
-// too), mapped to the verb: one lookup per word of the principle.
-const ACTION_FORMS = new Map(
-  KNOWN_ACTIONS.flatMap((verb) => [verb, `${verb}s`, `${verb}d`, `${verb}ed`, `${verb.replace(/e$/, "")}ing`].map((form) => [form, verb] as const)),
-);
+// too), mapped to the verbs it can be a form of (a form two verbs share names both): one lookup
+// per word of the principle.
+export function actionForms(verbs: readonly string[]): Map<string, string[]> {
+  const forms = new Map<string, string[]>();
+  for (const verb of verbs) {
+    // A verb ending in one vowel and one consonant may double it: "dropping", "dropped".
+    const doubled = /[^aeiou][aeiou][b-df-hj-np-tvz]$/.test(verb) ? [`${verb}${verb.at(-1)}ing`, `${verb}${verb.at(-1)}ed`] : [];
+    for (const form of new Set([verb, `${verb}s`, `${verb}d`, `${verb}ed`, `${verb.replace(/e$/, "")}ing`, ...doubled])) {
+      const named = forms.get(form);
+      if (named === undefined) forms.set(form, [verb]);
+      else named.push(verb);
+    }
+  }
+  return forms;
+}
+const ACTION_FORMS = actionForms(KNOWN_ACTIONS);
 
 function actionsNamed(principle: string): string[] {
   const named = new Set<string>();
   for (const word of principle.toLowerCase().match(/[a-z]+/g) ?? []) {
-    const verb = ACTION_FORMS.get(word);
-    if (verb !== undefined) named.add(verb);
+    for (const verb of ACTION_FORMS.get(word) ?? []) named.add(verb);
   }
   // In KNOWN_ACTIONS order, whatever the principle's word order.
   return KNOWN_ACTIONS.filter((verb) => named.has(verb));

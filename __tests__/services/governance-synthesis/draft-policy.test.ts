@@ -1,6 +1,6 @@
 // draftPolicy on its own (no servers): which actions a principle names, in which form, and the
 // drafts' shapes; the route's end-to-end behaviour is in governance-synthesis.test.ts.
-import { draftPolicy, SynthesisError } from "../../../services/governance-synthesis/draft-policy";
+import { actionForms, draftPolicy, SynthesisError } from "../../../services/governance-synthesis/draft-policy";
 
 describe("draftPolicy", () => {
   it.each([
@@ -12,8 +12,22 @@ describe("draftPolicy", () => {
     // The known actions' order, not the principle's; each action once.
     ["Agents must not upload, truncate or upload again", ["truncate", "upload"]],
     ["Agents may RESTART services", ["restart"]],
+    // A doubled final consonant.
+    ["Agents must not be dropping tables", ["drop"]],
+    ["Tables dropped by agents need approval", ["drop"]],
   ])("reads the actions of %j", (principle, actions) => {
     expect(draftPolicy(principle, {}).rules[0].action).toEqual(actions);
+  });
+
+  it("maps a word form two verbs share to both, so that no verb shadows another", () => {
+    // "ships" is a form of "ship" and the verb "ships"; "used" and "using" of "use" and "us".
+    const forms = actionForms(["ship", "ships", "use", "us"]);
+    expect(forms.get("ships")).toEqual(["ship", "ships"]);
+    expect(forms.get("used")).toEqual(["use", "us"]);
+    expect(forms.get("shipping")).toEqual(["ship"]);
+    expect(forms.get("using")).toEqual(["use", "us"]);
+    // Forms of one verb that coincide are listed once ("use" and its "-e" dropped before "ing").
+    expect(forms.get("use")).toEqual(["use"]);
   });
 
   it("does not take a word that only contains a verb for it", () => {

@@ -39,7 +39,7 @@ describe("coordinator", () => {
   const started: ServiceHandle[] = [];
 
   const startBlackboard = async (env: EnvironmentVariables = {}, port = 0) => {
-    const handle = await startTestService("blackboard", blackboardRoutes, { DATABASE_URL: postgres.url, ...env }, port);
+    const handle = await startTestService("blackboard", blackboardRoutes, { DATABASE_URL: postgres.url, ...env }, { port });
     started.push(handle);
     return handle;
   };

@@ -4,12 +4,12 @@ import { CONSTITUTIONAL_HASH } from "../../../services/catalog";
 import { constitutionalAiRoutes } from "../../../services/constitutional-ai/routes";
 import { formalVerificationRoutes } from "../../../services/formal-verification/routes";
 import { governanceSynthesisRoutes } from "../../../services/governance-synthesis/routes";
-import { loadConfig } from "../../../services/kit/config";
-import { createLogger, silentLogger } from "../../../services/kit/logger";
-import { startService, type ServiceHandle } from "../../../services/kit/start-service";
+import { createLogger, type Logger } from "../../../services/kit/logger";
+import type { ServiceHandle } from "../../../services/kit/start-service";
 import { startPostgres, type PostgresServer } from "../../support/postgres";
 import { startRedis, type RedisServer } from "../../support/redis";
 import { apiCall, fieldPaths } from "../../support/api-call";
+import { startTestService } from "../../support/test-service";
 import { startTokenIssuer, type TokenIssuer } from "../../support/token-issuer";
 
 describe("governance-synthesis", () => {
@@ -23,29 +23,14 @@ describe("governance-synthesis", () => {
   /** What constitutional-ai logged: how the test sees the request id arrive. */
   const constitutionLog: Record<string, unknown>[] = [];
 
-  const env = { RATE_LIMIT_PER_MINUTE: "0" };
-  const startConstitution = (port = 0, extra: Record<string, string> = {}, logger = silentLogger) =>
-    startService({
-      config: loadConfig("constitutional-ai", { ...env, DATABASE_URL: postgres.url, REDIS_URL: redis.url, ...extra }),
-      logger,
-      hostname: "127.0.0.1",
-      port,
-      routes: constitutionalAiRoutes,
-    });
-  const startVerifier = (port = 0, extra: Record<string, string> = {}) =>
-    startService({ config: loadConfig("formal-verification", { ...env, ...extra }), logger: silentLogger, hostname: "127.0.0.1", port, routes: formalVerificationRoutes });
+  const startConstitution = (port = 0, extra: Record<string, string> = {}, logger?: Logger) =>
+    startTestService("constitutional-ai", constitutionalAiRoutes, { DATABASE_URL: postgres.url, REDIS_URL: redis.url, ...extra }, { port, logger });
+  const startVerifier = (port = 0, extra: Record<string, string> = {}) => startTestService("formal-verification", formalVerificationRoutes, extra, { port });
   const startSynthesis = (constitutionUrl: string, verifierUrl: string, extra: Record<string, string> = {}) =>
-    startService({
-      config: loadConfig("governance-synthesis", {
-        ...env,
-        SERVICE_URL_CONSTITUTIONAL_AI: constitutionUrl,
-        SERVICE_URL_FORMAL_VERIFICATION: verifierUrl,
-        ...extra,
-      }),
-      logger: silentLogger,
-      hostname: "127.0.0.1",
-      port: 0,
-      routes: governanceSynthesisRoutes,
+    startTestService("governance-synthesis", governanceSynthesisRoutes, {
+      SERVICE_URL_CONSTITUTIONAL_AI: constitutionUrl,
+      SERVICE_URL_FORMAL_VERIFICATION: verifierUrl,
+      ...extra,
     });
 
   beforeAll(async () => {

@@ -8,6 +8,7 @@ import { jsonBody } from "../kit/json-body";
 import type { ServiceApp } from "../kit/service-app";
 import { accountJson, type AuthDeps } from "./auth-routes";
 import { afterFailedLogin, lockedForSeconds, MAX_FAILED_LOGINS } from "./lockout";
+import { createLoginGate, LoginsBusy } from "./login-gate";
 import { hashPassword, verifyPassword } from "./password-hash";
 import type { SigningKey } from "./signing-key";
 import type { Account } from "./store";
@@ -28,9 +29,22 @@ export function sessionRoutes(app: ServiceApp, deps: AuthDeps): void {
   let decoy: Promise<string> | undefined;
   const decoyHash = () => (decoy ??= hashPassword(randomBytes(16).toString("hex"), deps.scrypt));
 
+  const gate = createLoginGate();
+
   app.post("/api/v1/login", jsonBody(loginBody), async (c) => {
     const { username, password } = c.req.valid("json");
     const key = await deps.started();
+    try {
+      return await gate.run(username, () => login(c, key, username, password));
+    } catch (error) {
+      if (!(error instanceof LoginsBusy)) throw error;
+      c.header("Retry-After", String(error.retryAfterSeconds));
+      return c.json({ error: `${error.message}: try again shortly`, retryAfterSeconds: error.retryAfterSeconds }, 429);
+    }
+  });
+
+  /** One login in its turn: the account's row locked through the password check. */
+  async function login(c: Context, key: SigningKey, username: string, password: string): Promise<Response> {
     const now = clock();
     const outcome = await store.database.transaction(async (tx) => {
       // Row-locked through the password check: at most MAX_FAILED_LOGINS guesses per lockout, even in parallel.
@@ -62,7 +76,7 @@ export function sessionRoutes(app: ServiceApp, deps: AuthDeps): void {
       case "ok":
         return tokens(c, key, outcome.account, outcome.refreshToken, now);
     }
-  });
+  }
 
   app.post("/api/v1/refresh", jsonBody(refreshBody), async (c) => {
     const hash = refreshTokenHash(c.req.valid("json").refreshToken);

@@ -2,10 +2,12 @@
 // the test moves), refresh rotation and reuse, logout, bad bodies, and its signing key surviving
 // restarts and concurrent first starts.
 import { createHash } from "node:crypto";
+import { Client } from "pg";
 import { ROLE_LEVELS } from "../../../services/kit/roles";
 import type { ServiceHandle } from "../../../services/kit/start-service";
 import { startPostgres, type PostgresServer } from "../../support/postgres";
 import { createDatabase } from "../../support/postgres";
+import { waitUntil } from "../../support/wait-until";
 import { call, PASSWORD, queryOnce, startAuth, testClock, type TestClock } from "./auth-server";
 
 let postgres: PostgresServer;
@@ -212,6 +214,42 @@ describe("login", () => {
       "SELECT failed_logins, locked_until > now() AS locked FROM auth_accounts WHERE username = 'target'",
     );
     expect(state).toEqual({ failed_logins: 3, locked: true });
+  });
+});
+
+describe("a burst of logins for one account", () => {
+  it("waits in memory, one at a time, refuses what is past the bound with 429, and never starves other accounts' logins", async () => {
+    const { url, databaseUrl } = await freshAuth();
+    await bootstrap(url);
+    const root = (await call(url, "/api/v1/login", { username: "root", password: PASSWORD })).body.accessToken;
+    expect((await call(url, "/api/v1/register", { username: "target", password: PASSWORD, role: "observer" }, root)).status).toBe(201);
+    // The test holds target's row lock: its logins cannot finish until it lets go.
+    const holder = new Client({ connectionString: databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query("SELECT 1 FROM auth_accounts WHERE username = 'target' FOR UPDATE");
+      const burst = Array.from({ length: 12 }, () => call(url, "/api/v1/login", { username: "target", password: PASSWORD }));
+      // Wait until the first login is waiting on the row in PostgreSQL.
+      await waitUntil("a login waiting on the row lock", async () => (await queryOnce(databaseUrl, "SELECT 1 FROM pg_locks WHERE NOT granted")).length > 0, { timeoutMs: 10_000, intervalMs: 20 });
+      // Another account logs in meanwhile, at once: the burst holds one connection, not the pool.
+      const started = performance.now();
+      const other = await call(url, "/api/v1/login", { username: "root", password: PASSWORD });
+      expect(other.status).toBe(200);
+      expect(performance.now() - started).toBeLessThan(1500);
+      await holder.query("COMMIT");
+      const answers = await Promise.all(burst);
+      // One running and eight waiting were admitted and logged in; three were refused at once.
+      expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 429, 429, 429]);
+      const refused = answers.find((a) => a.status === 429)!;
+      expect(refused.headers.get("Retry-After")).toBe("1");
+      expect(refused.body).toEqual({ error: "too many logins for this account at once: try again shortly", retryAfterSeconds: 1 });
+    } finally {
+      await holder.query("ROLLBACK").catch(() => undefined);
+      await holder.end();
+    }
+    // Nothing refused was counted as a failed login.
+    expect(await queryOnce(databaseUrl, "SELECT failed_logins FROM auth_accounts WHERE username = 'target'")).toEqual([{ failed_logins: 0 }]);
   });
 });
 

@@ -246,7 +246,10 @@ export const SERVICE_TARGETS: Target[] = [
     name: "auth login (scrypt N=2^15)",
     script: "services/auth/main.ts",
     offeredRate: 4,
-    note: "login hashes with scrypt (N=2^15, r=8, p=3: 32 MiB, ~0.25 s of a core) by design; offered 4 req/s, not 2,000",
+    note:
+      "login hashes with scrypt (N=2^15, r=8, p=3: 32 MiB, ~0.25 s of a core) by design; offered 4 req/s, not 2,000. All for one account: " +
+      "its logins run one at a time, and at full load (50 at once) those past the gate's bound (1 running, 8 waiting) are refused with 429, " +
+      "so that row's req/s and errors count refusals",
     prepare: async (url) => {
       await accessToken(url);
       return { method: "POST", path: "/api/v1/login", body: { username: BENCH_ACCOUNT.username, password: BENCH_ACCOUNT.password } };

@@ -10,6 +10,7 @@
 //   node_modules (a link to this one's is enough): git worktree add /tmp/base <ref> &&
 //   ln -s "$PWD/node_modules" /tmp/base/node_modules
 import { resolve } from "node:path";
+import { createDatabase } from "../__tests__/support/postgres";
 import { startRedis } from "../__tests__/support/redis";
 import { openLoop, percentile } from "./open-loop";
 import { SERVICE_TARGETS } from "./service-targets";
@@ -51,8 +52,12 @@ async function main(): Promise<void> {
   try {
     arms.push(arm("bare", await startTarget(BASELINES[0], env, { root: ROOT })));
     arms.push(arm("A", await startTarget(target, env, { root: ROOT, label: "A" }), ROOT));
-    // Redis database 1: the two checkouts' caches must not answer for each other.
-    if (base) arms.push(arm("B", await startTarget(target, { ...env, REDIS_URL: `${redis.url}/1` }, { root: base, label: "B" }), base));
+    // A database of its own for B's companions, and Redis database 1: the two checkouts' schemas
+    // and caches must not meet.
+    if (base) {
+      const own = { ...env, DATABASE_URL: await createDatabase(postgres.url, "bench_ab_base"), REDIS_URL: `${redis.url}/1` };
+      arms.push(arm("B", await startTarget(target, own, { root: base, label: "B" }), base));
+    }
 
     const slice = (a: Arm, seconds: number) =>
       openLoop(a.started.main.url, { method: a.started.request.method, path: a.started.request.path, headers: requestHeaders(a.started.request), body: bodyText(a.started.request) }, { rate: RATE, seconds, connections: CONNECTIONS });

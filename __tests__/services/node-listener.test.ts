@@ -1,7 +1,7 @@
 // The kit's own Node listener (services/kit/node-listener.ts) over real sockets: bodies read,
 // unread, streamed, too large or cut off; HEAD; handlers that throw or reject; headers with many
 // values; request ids; the hash on every answer; connections kept alive across all of it.
-import { Agent, request, type IncomingHttpHeaders } from "node:http";
+import { Agent, request, type IncomingHttpHeaders, type ServerResponse } from "node:http";
 import { connect } from "node:net";
 import { z } from "zod";
 import { CONSTITUTIONAL_HASH } from "../../services/catalog";
@@ -63,6 +63,18 @@ beforeAll(async () => {
           },
         });
         return new Response(body, { headers: { "Content-Type": "text/plain" } });
+      });
+      // Records when it handled a request and when the listener wrote its answer.
+      app.get("/api/v1/turn/:n", (c) => {
+        const n = c.req.param("n");
+        events.push(`handled ${n}`);
+        const { outgoing } = c.env as { outgoing: ServerResponse };
+        const writeHead = outgoing.writeHead;
+        outgoing.writeHead = function (this: ServerResponse, ...args: Parameters<typeof writeHead>) {
+          events.push(`written ${n}`);
+          return writeHead.apply(this, args);
+        } as typeof writeHead;
+        return c.json({ n });
       });
       app.get("/api/v1/bytes", () => new Response(new Uint8Array([1, 2, 3]), { headers: { "Content-Type": "application/octet-stream" } }));
       app.get("/api/v1/cookies", (c) => {
@@ -354,6 +366,24 @@ describe("request ids and connections", () => {
     } finally {
       agent.destroy();
     }
+  });
+
+  it("handles the requests that arrive together before it writes their answers, which then leave together", async () => {
+    // Two pipelined requests in one write: Node reads both in one turn of the event loop.
+    const socket = connect(service.port, "127.0.0.1");
+    let received = "";
+    socket.on("data", (d: Buffer) => (received += d.toString("latin1")));
+    await new Promise((resolve) => socket.once("connect", resolve));
+    const get = (n: number) => `GET /api/v1/turn/${n} HTTP/1.1\r\nHost: x\r\nX-Constitutional-Hash: ${CONSTITUTIONAL_HASH}\r\n\r\n`;
+    socket.write(get(1) + get(2));
+    try {
+      await waitUntil("both answers", async () => (received.match(/HTTP\/1\.1 200/g) ?? []).length === 2, { timeoutMs: 5000, intervalMs: 5 });
+    } finally {
+      socket.destroy();
+    }
+    expect(received).toContain('{"n":"1"}');
+    expect(received.indexOf('{"n":"1"}')).toBeLessThan(received.indexOf('{"n":"2"}'));
+    expect(events.filter((e) => /^(handled|written) [12]$/.test(e))).toEqual(["handled 1", "handled 2", "written 1", "written 2"]);
   });
 
   it("shuts down promptly after all of the above: no connection was left hanging", async () => {

@@ -1,7 +1,7 @@
 // The kit's Node request listener: what @hono/node-server's adaptor did, for about half its cost
 // per request. The app gets a NodeRequest (URL, headers and body stream built only when read) and
-// the bindings { incoming, outgoing }; its answer is written to Node's response straight away
-// when it is synchronous, and a string or byte body (a LightResponse) without any stream.
+// the bindings { incoming, outgoing }; its answer is written to Node's response at the end of the
+// event loop's turn (see `answer` below), a string or byte body (a LightResponse) without any stream.
 import type { IncomingMessage, OutgoingHttpHeaders, RequestListener, ServerResponse } from "node:http";
 import { installLightResponse, LightResponse, type PlainAnswer } from "./light-response";
 import { carriesBody, NodeRequest, RequestTargetError } from "./node-request";
@@ -40,13 +40,28 @@ export function nodeListener(fetch: FetchHandler, { onError = () => {} }: NodeLi
   };
 
   // Never throws: a failure becomes the 500 (or the cut connection) above.
-  const answer = (response: unknown, outgoing: ServerResponse) => {
+  const write = (response: unknown, outgoing: ServerResponse) => {
     drainAfterAnswer(outgoing);
     try {
       writeResponse(response, outgoing, fail);
     } catch (error) {
       fail(error, outgoing);
     }
+  };
+
+  // Answers are written together once the requests that arrived in this turn of the event loop
+  // have been handled (setImmediate runs after the poll phase), as Redis writes its replies before
+  // it sleeps: under load a turn reads many requests, and their answers then leave in one burst
+  // instead of one at a time between reads, each waking the peer on its own. Cached validate at
+  // full load: 72-95 to 44-46 µs of CPU per request; paced, one immediate more (P50 +0.03 ms).
+  let answers: [unknown, ServerResponse][] = [];
+  const writeAnswers = () => {
+    const now = answers;
+    answers = [];
+    for (const [response, outgoing] of now) write(response, outgoing);
+  };
+  const answer = (response: unknown, outgoing: ServerResponse) => {
+    if (answers.push([response, outgoing]) === 1) setImmediate(writeAnswers);
   };
 
   return function listener(incoming, outgoing) {

@@ -15,7 +15,8 @@ import { startRedis } from "../__tests__/support/redis";
 import { openLoop, percentile } from "./open-loop";
 import { SERVICE_TARGETS } from "./service-targets";
 import { startSteadyPostgres } from "./steady-postgres";
-import { BASELINES, bodyText, cpuMicros, requestHeaders, startTarget, type StartedTarget } from "./target-servers";
+import { BASELINES, openLoopRequest, serversCpuMicros, startTarget, type StartedTarget } from "./target-servers";
+import { tableRow, type Columns } from "./text-table";
 
 const ROOT = resolve(__dirname, "..");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
@@ -60,15 +61,14 @@ async function main(): Promise<void> {
     }
 
     const slice = (a: Arm, seconds: number) =>
-      openLoop(a.started.main.url, { method: a.started.request.method, path: a.started.request.path, headers: requestHeaders(a.started.request), body: bodyText(a.started.request) }, { rate: RATE, seconds, connections: CONNECTIONS });
+      openLoop(a.started.main.url, openLoopRequest(a.started.request), { rate: RATE, seconds, connections: CONNECTIONS });
     for (const a of arms) await slice(a, 3); // warm-up: JIT, pools, caches
     for (let round = 0; round < ROUNDS; round++) {
       for (let i = 0; i < arms.length; i++) {
         const a = arms[(round + i) % arms.length];
-        const cpu = () => a.started.servers.reduce((sum, server) => sum + cpuMicros(server.child.pid), 0);
-        const before = cpu();
+        const before = serversCpuMicros(a.started.servers);
         const result = await slice(a, SLICE_SECONDS);
-        a.cpuMicros += cpu() - before;
+        a.cpuMicros += serversCpuMicros(a.started.servers) - before;
         a.requests += result.sent;
         a.slices.push(result.latencies);
         a.sliceP99s.push(result.p99);
@@ -85,8 +85,8 @@ async function main(): Promise<void> {
 
 function report(name: string, arms: readonly Arm[]): void {
   console.log(`\n${name}: ${RATE} req/s offered, evenly paced, ${CONNECTIONS} connections; ${ROUNDS} rounds of ${SLICE_SECONDS} s slices, interleaved.`);
-  const columns: [string, number][] = [["arm", -16], ["P50", 7], ["P90", 7], ["P99", 7], ["P99.9", 7], ["max", 8], ["slice P99 median", 17], [`slices P99<${GOAL_MS}`, 13], ["errors", 7], ["CPU µs/req", 11]];
-  const row = (cells: string[]) => cells.map((c, i) => (columns[i][1] < 0 ? c.padEnd(-columns[i][1]) : c.padStart(columns[i][1]))).join(" ");
+  const columns: Columns = [["arm", -16], ["P50", 7], ["P90", 7], ["P99", 7], ["P99.9", 7], ["max", 8], ["slice P99 median", 17], [`slices P99<${GOAL_MS}`, 13], ["errors", 7], ["CPU µs/req", 11]];
+  const row = (cells: string[]) => tableRow(columns, cells);
   console.log(row(columns.map(([c]) => c)));
   for (const a of arms) {
     const pooled = Float64Array.from(a.slices.flatMap((s) => Array.from(s))).sort();

@@ -22,7 +22,8 @@ import { startRedis } from "../__tests__/support/redis";
 import { openLoop, type OpenLoopResult } from "./open-loop";
 import { SERVICE_TARGETS, type BenchRequest } from "./service-targets";
 import { startSteadyPostgres } from "./steady-postgres";
-import { BASELINES, bodyText, cpuMicros, requestHeaders, startTarget, type Target } from "./target-servers";
+import { BASELINES, bodyText, openLoopRequest, requestHeaders, serversCpuMicros, startTarget, type Target } from "./target-servers";
+import { tableRow, type Columns } from "./text-table";
 
 const ROOT = resolve(__dirname, "..");
 const PROFILE_DIR = process.env.BENCH_PROFILE ? resolve(process.env.BENCH_PROFILE) : undefined;
@@ -69,18 +70,17 @@ async function measure(target: Target, baseEnv: Record<string, string>): Promise
   const { servers, main, request } = started;
   try {
     await drive(main.url, request, { seconds: 2 }); // warm-up: JIT, pools, caches
-    const cpuOfServers = () => servers.reduce((sum: number, s) => sum + cpuMicros(s.child.pid), 0);
     let full: autocannon.Result | undefined;
     let cpu = 0;
     for (let i = 0; i < REPEAT; i++) {
-      const before = cpuOfServers();
+      const before = serversCpuMicros(servers);
       const run = await drive(main.url, request, { seconds: SECONDS });
       if (full === undefined || run.requests.average > full.requests.average) {
         full = run;
-        cpu = (cpuOfServers() - before) / Math.max(1, run.requests.total);
+        cpu = (serversCpuMicros(servers) - before) / Math.max(1, run.requests.total);
       }
     }
-    const atRate = await openLoop(main.url, { method: request.method, path: request.path, headers: requestHeaders(request), body: bodyText(request) }, { rate: target.offeredRate ?? OFFERED_RATE, seconds: FIXED_SECONDS, connections: CONNECTIONS });
+    const atRate = await openLoop(main.url, openLoopRequest(request), { rate: target.offeredRate ?? OFFERED_RATE, seconds: FIXED_SECONDS, connections: CONNECTIONS });
     const errors = full!.errors + full!.non2xx + atRate.errors;
     if (errors > 0) process.stderr.write(`${target.name}: ${errors} errors or non-2xx answers\n${main.log().slice(-1000)}\n`);
     return {
@@ -105,8 +105,8 @@ function report(results: readonly Measured[]): void {
   console.log(`\nFull load: ${CONNECTIONS} connections, ${SECONDS} s each (best of ${REPEAT}; autocannon's latencies are whole ms).`);
   console.log(`Then "offered": ${OFFERED_RATE} req/s unless noted, evenly paced, for ${FIXED_SECONDS} s (bench/open-loop.ts; P99 goal < 5 ms).`);
   console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(" ")} (2 cores shared with other work)`);
-  const columns: [string, number][] = [["target", -46], ["req/s", 8], ["P50 ms", 7], ["P99 ms", 7], ["ratio", 6], ["goal", 5], ["offered", 8], ["paced P50", 10], ["paced P99", 10], ["errors", 7], ["CPU µs/req", 11], ["CPU ratio", 10]];
-  const row = (cells: string[]) => cells.map((c, i) => (columns[i][1] < 0 ? c.padEnd(-columns[i][1]) : c.padStart(columns[i][1]))).join(" ");
+  const columns: Columns = [["target", -46], ["req/s", 8], ["P50 ms", 7], ["P99 ms", 7], ["ratio", 6], ["goal", 5], ["offered", 8], ["paced P50", 10], ["paced P99", 10], ["errors", 7], ["CPU µs/req", 11], ["CPU ratio", 10]];
+  const row = (cells: string[]) => tableRow(columns, cells);
   console.log(row(columns.map(([c]) => c)));
   for (const r of results) {
     const ratio = r.rps / bare.rps;

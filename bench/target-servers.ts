@@ -10,6 +10,7 @@ import { CONSTITUTIONAL_HASH, serviceUrlVariable, type ServiceName } from "../se
 import { freePort } from "../__tests__/support/free-port";
 import { createDatabase } from "../__tests__/support/postgres";
 import { waitUntil } from "../__tests__/support/wait-until";
+import type { OpenLoopRequest } from "./open-loop";
 import type { BenchRequest, TargetContext } from "./service-targets";
 
 export interface Target {
@@ -64,7 +65,7 @@ export interface CheckoutOptions {
 
 // utime + stime of a process, in microseconds (Linux /proc; 0 elsewhere).
 const CLOCK_TICKS_PER_SECOND = 100;
-export function cpuMicros(pid: number | undefined): number {
+function cpuMicros(pid: number | undefined): number {
   if (pid === undefined) return 0;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -75,8 +76,14 @@ export function cpuMicros(pid: number | undefined): number {
   }
 }
 
+/** CPU time so far of the servers' processes together, in microseconds. */
+export const serversCpuMicros = (servers: readonly Server[]) => servers.reduce((sum, server) => sum + cpuMicros(server.child.pid), 0);
+
 export const requestHeaders = (request: BenchRequest) => ({ "x-constitutional-hash": CONSTITUTIONAL_HASH, "content-type": "application/json", ...request.headers });
 export const bodyText = (request: BenchRequest) => (request.body === undefined ? undefined : JSON.stringify(request.body));
+
+/** The request as bench/open-loop.ts sends it. */
+export const openLoopRequest = (request: BenchRequest): OpenLoopRequest => ({ method: request.method, path: request.path, headers: requestHeaders(request), body: bodyText(request) });
 
 /** The bundle of a checkout's script, built once per run, as services/Dockerfile builds a service's. */
 const bundles = new Map<string, string>();

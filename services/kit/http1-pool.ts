@@ -142,12 +142,16 @@ class Connection {
   fail(error: unknown): void {
     const exchange = this.exchange;
     this.exchange = undefined;
-    if (!this.closed) {
-      this.closed = true;
-      this.socket.destroy();
-      this.pool.forget(this);
-    }
+    this.close();
     if (exchange) this.pool.settle(exchange, error);
+  }
+
+  /** Destroys the socket and leaves the pool, once. */
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+    this.pool.forget(this);
   }
 
   /** `chunk` may be a view of READ_BUFFER: whatever outlives this call is copied out of it. */
@@ -280,11 +284,7 @@ class Connection {
     if (this.keepAlive && !junkAfter && !this.closed) {
       this.socket.unref();
       this.pool.release(this, this.keepAliveMs);
-    } else if (!this.closed) {
-      this.closed = true;
-      this.socket.destroy();
-      this.pool.forget(this);
-    }
+    } else this.close();
     this.pool.settle(exchange, undefined, answer);
   }
 }

@@ -11,7 +11,7 @@ import { leasedRead, waitOutLease } from "./leased-read";
 import type { ConstitutionStore } from "./store";
 
 /** How long a read of the head stands in for a fresh one; a new version's answer waits as long. */
-export const HEAD_LEASE_MS = 200;
+const HEAD_LEASE_MS = 200;
 
 /** Resolves once every replica's requests see a version committed at `committedAt` (performance.now()). */
 export const versionSeenEverywhere = (committedAt: number) => waitOutLease(HEAD_LEASE_MS, committedAt);

@@ -6,6 +6,7 @@
 // tail latency from that noise; this can, or shows that it cannot.
 //   BENCH_ONLY=<name part of one target> BENCH_AB_BASE=<other checkout> npx tsx bench/paced-ab.ts
 //   BENCH_ROUNDS=12 (default), BENCH_SLICE_SECONDS=2 (default), BENCH_RATE=2000 (default).
+//   BENCH_AB_NODE_ARGS="<node options>" starts B's servers with them (BENCH_AB_BASE=. compares flags).
 //   Without BENCH_AB_BASE, only this checkout's target and bare. The other checkout needs its
 //   node_modules (a link to this one's is enough): git worktree add /tmp/base <ref> &&
 //   ln -s "$PWD/node_modules" /tmp/base/node_modules
@@ -24,6 +25,8 @@ const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 2);
 const RATE = Number(process.env.BENCH_RATE ?? 2000);
 const CONNECTIONS = 50;
 const GOAL_MS = 5;
+// Node options for B's servers only: with BENCH_AB_BASE=. the same code under other V8 flags.
+const B_NODE_ARGS = (process.env.BENCH_AB_NODE_ARGS ?? "").split(" ").filter(Boolean);
 
 interface Arm {
   readonly label: string;
@@ -57,7 +60,7 @@ async function main(): Promise<void> {
     // and caches must not meet.
     if (base) {
       const own = { ...env, DATABASE_URL: await createDatabase(postgres.url, "bench_ab_base"), REDIS_URL: `${redis.url}/1` };
-      arms.push(arm("B", await startTarget(target, own, { root: base, label: "B" }), base));
+      arms.push(arm("B", await startTarget(target, own, { root: base, label: "B", nodeArgs: B_NODE_ARGS }), base));
     }
 
     const slice = (a: Arm, seconds: number) =>

@@ -61,6 +61,8 @@ export interface CheckoutOptions {
   readonly profileDir?: string;
   /** Appended to server names (logs, profile folders): tells two checkouts' servers apart. */
   readonly label?: string;
+  /** Options for node itself, before the script (V8 flags such as --single-threaded-gc). */
+  readonly nodeArgs?: readonly string[];
 }
 
 // utime + stime of a process, in microseconds (Linux /proc; 0 elsewhere).
@@ -108,11 +110,11 @@ function runnable(root: string, script: string): string[] {
   return [bundle];
 }
 
-export async function startServer(name: string, script: string, env: Record<string, string>, { root, profileDir }: CheckoutOptions): Promise<Server> {
+export async function startServer(name: string, script: string, env: Record<string, string>, { root, profileDir, nodeArgs = [] }: CheckoutOptions): Promise<Server> {
   const port = await freePort();
   // One profile folder per server (under tsx, its loader thread writes a profile too: thread 1).
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, name.replace(/\W+/g, "-"))}`] : [];
-  const child = spawn(process.execPath, [...profile, ...runnable(root, script)], {
+  const child = spawn(process.execPath, [...nodeArgs, ...profile, ...runnable(root, script)], {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", ...env, PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],

@@ -94,7 +94,10 @@ describe("openLoop", () => {
     let n = 0;
     const result = await drive(
       (_req, res) => {
-        if (++n % 2 === 0) return res.writeHead(503).end("down");
+        if (++n % 2 === 0) {
+          res.writeHead(503).end("down");
+          return;
+        }
         res.writeHead(200);
         res.write("part one, ");
         res.end("part two");

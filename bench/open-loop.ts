@@ -45,7 +45,7 @@ export interface OpenLoopResult {
 }
 
 /** The request's bytes, written once per request. */
-export function requestBytes(url: URL, request: OpenLoopRequest): Buffer {
+function requestBytes(url: URL, request: OpenLoopRequest): Buffer {
   const body = request.body === undefined ? undefined : Buffer.from(request.body);
   const lines = [`${request.method} ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`];
   for (const [name, value] of Object.entries(request.headers)) lines.push(`${name}: ${value}`);
@@ -83,13 +83,18 @@ export async function openLoop(baseUrl: string, request: OpenLoopRequest, option
     else errors++;
   };
 
-  const dispatch = (connection: Connection, handedOver: number) => {
+  /** The request handed over at `handedOver` is now the connection's: its answer or failure ends it. */
+  const carry = (connection: Connection, handedOver: number) => {
     connection.finish = (status) => {
       connection.finish = undefined;
       record(handedOver, status);
       if (!connection.socket.destroyed && !connection.frame.closes) release(connection);
       else drop(connection);
     };
+  };
+
+  const dispatch = (connection: Connection, handedOver: number) => {
+    carry(connection, handedOver);
     connection.socket.write(bytes);
   };
 
@@ -111,13 +116,9 @@ export async function openLoop(baseUrl: string, request: OpenLoopRequest, option
     const socket = connect({ host: url.hostname, port: Number(url.port), noDelay: true });
     const connection: Connection = { socket, frame: new AnswerFrame() };
     all.add(connection);
-    // Until it connects, only a failure ends the request it was opened for.
-    connection.finish = () => {
-      connection.finish = undefined;
-      record(handedOver, 0);
-      drop(connection);
-    };
-    socket.once("connect", () => dispatch(connection, handedOver));
+    // A failure to connect ends the request it was opened for (the socket is destroyed by then).
+    carry(connection, handedOver);
+    socket.once("connect", () => socket.write(bytes));
     socket.on("data", (chunk: Buffer) => {
       const status = connection.frame.push(chunk);
       if (status === "invalid") connection.finish?.(0);

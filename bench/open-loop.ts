@@ -121,8 +121,11 @@ export async function openLoop(baseUrl: string, request: OpenLoopRequest, option
     socket.once("connect", () => socket.write(bytes));
     socket.on("data", (chunk: Buffer) => {
       const status = connection.frame.push(chunk);
-      if (status === "invalid") connection.finish?.(0);
-      else if (status !== undefined) connection.finish?.(status);
+      if (status === "invalid") {
+        // Past an answer it cannot frame, nothing more on this connection can be read.
+        socket.destroy();
+        connection.finish?.(0);
+      } else if (status !== undefined) connection.finish?.(status);
     });
     const failed = () => {
       if (connection.finish) connection.finish(0);

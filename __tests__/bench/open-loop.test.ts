@@ -1,7 +1,7 @@
 // The paced load generator of the benchmarks: its HTTP/1.1 framing and what it counts, against
 // real node:http servers.
 import { createServer, type RequestListener, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import { AnswerFrame } from "../../bench/answer-frame";
 import { openLoop, type OpenLoopRequest } from "../../bench/open-loop";
 import { freePort } from "../support/free-port";
@@ -130,6 +130,24 @@ describe("openLoop", () => {
     expect(result).toMatchObject({ sent: 30, ok: 30 });
     expect(result.p50).toBeLessThan(result.max);
     expect(result.max).toBeGreaterThan(200);
+  });
+
+  it("counts an answer it cannot frame as an error and never reuses its connection", async () => {
+    // A body that runs until the connection closes, on a connection the server keeps open.
+    const connections: Socket[] = [];
+    const server = createNetServer((socket) => {
+      connections.push(socket);
+      socket.on("data", () => socket.write("HTTP/1.1 200 OK\r\n\r\nuntil close"));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const result = await openLoop(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, GET, { rate: 200, seconds: 0.05, connections: 1 });
+      expect(result).toMatchObject({ sent: 10, ok: 0, errors: 10 });
+      expect(connections).toHaveLength(10);
+    } finally {
+      for (const socket of connections) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("counts requests to a server that is not there as errors", async () => {

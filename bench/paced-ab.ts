@@ -7,6 +7,8 @@
 //   BENCH_ONLY=<name part of one target> BENCH_AB_BASE=<other checkout> npx tsx bench/paced-ab.ts
 //   BENCH_ROUNDS=12 (default), BENCH_SLICE_SECONDS=2 (default), BENCH_RATE=2000 (default).
 //   BENCH_AB_NODE_ARGS="<node options>" starts B's servers with them (BENCH_AB_BASE=. compares flags).
+//   BENCH_AB_WITH=<name part of another target> makes B that target, from this checkout: a route
+//   next to its floor, e.g. BENCH_ONLY="audit append" BENCH_AB_WITH="durable INSERT".
 //   Without BENCH_AB_BASE, only this checkout's target and bare. The other checkout needs its
 //   node_modules (a link to this one's is enough): git worktree add /tmp/base <ref> &&
 //   ln -s "$PWD/node_modules" /tmp/base/node_modules
@@ -16,7 +18,7 @@ import { startRedis } from "../__tests__/support/redis";
 import { openLoop, percentile } from "./open-loop";
 import { SERVICE_TARGETS } from "./service-targets";
 import { startSteadyPostgres } from "./steady-postgres";
-import { BASELINES, openLoopRequest, serversCpuMicros, startTarget, type StartedTarget } from "./target-servers";
+import { BASELINES, openLoopRequest, serversCpuMicros, startTarget, type StartedTarget, type Target } from "./target-servers";
 import { tableRow, type Columns } from "./text-table";
 
 const ROOT = resolve(__dirname, "..");
@@ -30,7 +32,7 @@ const B_NODE_ARGS = (process.env.BENCH_AB_NODE_ARGS ?? "").split(" ").filter(Boo
 
 interface Arm {
   readonly label: string;
-  /** Which checkout, for the A and B arms. */
+  /** Which checkout (or, with BENCH_AB_WITH, which target), for the A and B arms. */
   readonly from?: string;
   readonly started: StartedTarget;
   readonly slices: Float64Array[];
@@ -41,14 +43,20 @@ interface Arm {
   requests: number;
 }
 
-async function main(): Promise<void> {
-  const only = process.env.BENCH_ONLY;
-  const matching = SERVICE_TARGETS.filter((t) => only !== undefined && t.name.includes(only));
+/** The one target (a service route, or a baseline other than bare) whose name contains `part`. */
+function oneTarget(variable: string, part: string | undefined): Target {
+  const matching = [...BASELINES.slice(1), ...SERVICE_TARGETS].filter((t) => part !== undefined && t.name.includes(part));
   if (matching.length !== 1) {
-    throw new Error(`BENCH_ONLY must name exactly one target of bench/service-targets.ts; "${only ?? ""}" matches ${matching.length}: ${matching.map((t) => t.name).join(", ")}`);
+    throw new Error(`${variable} must name exactly one target of bench/service-targets.ts or a baseline; "${part ?? ""}" matches ${matching.length}: ${matching.map((t) => t.name).join(", ")}`);
   }
-  const [target] = matching;
+  return matching[0];
+}
+
+async function main(): Promise<void> {
+  const target = oneTarget("BENCH_ONLY", process.env.BENCH_ONLY);
   const base = process.env.BENCH_AB_BASE ? resolve(process.env.BENCH_AB_BASE) : undefined;
+  const other = process.env.BENCH_AB_WITH ? oneTarget("BENCH_AB_WITH", process.env.BENCH_AB_WITH) : undefined;
+  if (base && other) throw new Error("BENCH_AB_BASE and BENCH_AB_WITH both name arm B: set one of them");
   const [postgres, redis] = await Promise.all([startSteadyPostgres(), startRedis()]);
   const env = { DATABASE_URL: postgres.url, REDIS_URL: redis.url, RATE_LIMIT_PER_MINUTE: "0", LOG_LEVEL: "warn", HASH_STRICT: "true" };
   const arms: Arm[] = [];
@@ -61,6 +69,10 @@ async function main(): Promise<void> {
     if (base) {
       const own = { ...env, DATABASE_URL: await createDatabase(postgres.url, "bench_ab_base"), REDIS_URL: `${redis.url}/1` };
       arms.push(arm("B", await startTarget(target, own, { root: base, label: "B", nodeArgs: B_NODE_ARGS }), base));
+    }
+    if (other) {
+      const own = { ...env, DATABASE_URL: await createDatabase(postgres.url, "bench_ab_with"), REDIS_URL: `${redis.url}/1` };
+      arms.push(arm("B", await startTarget(other, own, { root: ROOT, label: "B", nodeArgs: B_NODE_ARGS }), other.name));
     }
 
     const slice = (a: Arm, seconds: number) =>

@@ -38,6 +38,12 @@ export const BASELINES: Target[] = [
   { name: "bare node:http", script: "bench/targets/bare-http.ts", request: { method: "GET", path: "/" } },
   { name: "plain Hono", script: "bench/targets/plain-hono.ts", request: { method: "GET", path: "/" } },
   { name: "kit contract path", script: "bench/targets/kit-contract.ts", goal: 0.7, request: { method: "GET", path: "/api/v1/ping" } },
+  {
+    // The floor of every route that stores before it answers (audit, enforce's decision log, coordinate).
+    name: "bare node:http + durable INSERT",
+    script: "bench/targets/durable-insert.ts",
+    request: { method: "POST", path: "/", body: { actor: "bench-agent", action: "policy.enforce", decision: "allow", details: { resource: "dataset:reports" } } },
+  },
 ];
 
 export interface Server {

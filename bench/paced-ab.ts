@@ -9,7 +9,7 @@
 //   BENCH_AB_NODE_ARGS="<node options>" starts B's servers with them (BENCH_AB_BASE=. compares flags).
 //   BENCH_AB_WITH=<name part of another target> makes B that target, from this checkout: a route
 //   next to its floor, e.g. BENCH_ONLY="audit append" BENCH_AB_WITH="durable INSERT".
-//   Without BENCH_AB_BASE, only this checkout's target and bare. The other checkout needs its
+//   Without either, only this checkout's target and bare. The other checkout needs its
 //   node_modules (a link to this one's is enough): git worktree add /tmp/base <ref> &&
 //   ln -s "$PWD/node_modules" /tmp/base/node_modules
 import { resolve } from "node:path";
@@ -64,15 +64,12 @@ async function main(): Promise<void> {
   try {
     arms.push(arm("bare", await startTarget(BASELINES[0], env, { root: ROOT })));
     arms.push(arm("A", await startTarget(target, env, { root: ROOT, label: "A" }), ROOT));
-    // A database of its own for B's companions, and Redis database 1: the two checkouts' schemas
-    // and caches must not meet.
-    if (base) {
-      const own = { ...env, DATABASE_URL: await createDatabase(postgres.url, "bench_ab_base"), REDIS_URL: `${redis.url}/1` };
-      arms.push(arm("B", await startTarget(target, own, { root: base, label: "B", nodeArgs: B_NODE_ARGS }), base));
-    }
-    if (other) {
-      const own = { ...env, DATABASE_URL: await createDatabase(postgres.url, "bench_ab_with"), REDIS_URL: `${redis.url}/1` };
-      arms.push(arm("B", await startTarget(other, own, { root: ROOT, label: "B", nodeArgs: B_NODE_ARGS }), other.name));
+    // Arm B: this target from the other checkout, or another target from this one. A database of
+    // its own for its companions, and Redis database 1: the two arms' schemas and caches must not meet.
+    const b = base ? { target, root: base, from: base } : other ? { target: other, root: ROOT, from: other.name } : undefined;
+    if (b) {
+      const own = { ...env, DATABASE_URL: await createDatabase(postgres.url, "bench_ab_b"), REDIS_URL: `${redis.url}/1` };
+      arms.push(arm("B", await startTarget(b.target, own, { root: b.root, label: "B", nodeArgs: B_NODE_ARGS }), b.from));
     }
 
     const slice = (a: Arm, seconds: number) =>

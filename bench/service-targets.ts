@@ -49,6 +49,13 @@ const VALIDATE: BenchRequest = {
   body: { agent_id: "bench-agent", action: { type: "read", target: "dataset:public/reports", risk_level: "low" } },
 };
 
+/** An audit entry: integrity appends it, and the durable-INSERT floor stores the same body. */
+export const AUDIT_APPEND: BenchRequest = {
+  method: "POST",
+  path: "/api/v1/audit",
+  body: { actor: "bench-agent", action: "policy.enforce", decision: "allow", details: { resource: "dataset:reports" } },
+};
+
 const VERIFY: BenchRequest = {
   method: "POST",
   path: "/api/v1/verify",
@@ -149,11 +156,7 @@ export const SERVICE_TARGETS: Target[] = [
   {
     name: "integrity audit append",
     script: "services/integrity/main.ts",
-    request: {
-      method: "POST",
-      path: "/api/v1/audit",
-      body: { actor: "bench-agent", action: "policy.enforce", decision: "allow", details: { resource: "dataset:reports" } },
-    },
+    request: AUDIT_APPEND,
   },
   {
     name: "blackboard read (full page, cached)",

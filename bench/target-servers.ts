@@ -11,7 +11,7 @@ import { freePort } from "../__tests__/support/free-port";
 import { createDatabase } from "../__tests__/support/postgres";
 import { waitUntil } from "../__tests__/support/wait-until";
 import type { OpenLoopRequest } from "./open-loop";
-import type { BenchRequest, TargetContext } from "./service-targets";
+import { AUDIT_APPEND, type BenchRequest, type TargetContext } from "./service-targets";
 
 export interface Target {
   readonly name: string;
@@ -42,7 +42,7 @@ export const BASELINES: Target[] = [
     // The floor of every route that stores before it answers (audit, enforce's decision log, coordinate).
     name: "bare node:http + durable INSERT",
     script: "bench/targets/durable-insert.ts",
-    request: { method: "POST", path: "/", body: { actor: "bench-agent", action: "policy.enforce", decision: "allow", details: { resource: "dataset:reports" } } },
+    request: { ...AUDIT_APPEND, path: "/" },
   },
 ];
 
